@@ -1,0 +1,161 @@
+"""The three constraint steps of train-and-constrain, each applied to a trained model.
+
+Each step switches a constraint on in ``model.constraints`` (the caller retrains
+afterwards — that is the method): :func:`limit_fan_in`, :func:`quantize_model_weights`,
+:func:`quantize_model_activities`. :func:`to_integer` then reads the integer network off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from rnn2snn.constrain.integer import IntegerRNN
+from rnn2snn.data.text import Encoded
+from rnn2snn.model.elman import ElmanClassifier
+from rnn2snn.model.train import batches
+
+
+def fan_in_mask(weights: torch.Tensor, max_fan_in: int) -> torch.Tensor:
+    """Keep, per neuron (row), the ``max_fan_in`` largest-magnitude connections.
+
+    weights : (H, P + H) real; returns a bool mask of the same shape. Ties are
+    broken by column order, so the mask is deterministic.
+    """
+    if max_fan_in < 1:
+        raise ValueError(f"max_fan_in must be ≥ 1, got {max_fan_in}")
+    rows, cols = weights.shape
+    if cols <= max_fan_in:
+        return torch.ones_like(weights, dtype=torch.bool)
+    order = np.argsort(-np.abs(weights.detach().cpu().numpy()), axis=1, kind="stable")
+    mask = np.zeros((rows, cols), dtype=bool)
+    np.put_along_axis(mask, order[:, :max_fan_in], True, axis=1)
+    return torch.from_numpy(mask)
+
+
+def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64) -> int:
+    """Prune the recurrent layer to ``max_fan_in`` inputs per neuron; return connections pruned."""
+    mask = fan_in_mask(model.recurrent, max_fan_in)
+    model.constraints.mask = mask
+    with torch.no_grad():
+        model.recurrent.mul_(mask.to(model.recurrent.dtype))
+    return int((~mask).sum())
+
+
+def choose_threshold(weights: np.ndarray, w_min: int = -8, w_max: int = 7,
+                     max_threshold: int = 4096) -> int:
+    """Integer α minimising the squared error of ``clip(round(w·α), w_min, w_max)/α`` vs ``w``.
+
+    α is the weight scale: one weight unit is ``1/α`` of an activity level.
+    """
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    w = w[w != 0]
+    if w.size == 0:
+        return 1
+    best, best_err = 1, np.inf
+    for alpha in range(1, max_threshold + 1):
+        q = np.clip(np.round(w * alpha), w_min, w_max) / alpha
+        err = float(np.sum((q - w) ** 2))
+        if err < best_err:
+            best, best_err = alpha, err
+        if np.abs(w).max() * alpha > 4 * max(abs(w_min), w_max):
+            break  # finer steps only clip more
+    return best
+
+
+def quantize_model_weights(model: ElmanClassifier, w_min: int = -8, w_max: int = 7) -> int:
+    """Put the recurrent weights on ``w_max − w_min + 1`` integer levels; return α."""
+    w = model.recurrent.detach()
+    if model.constraints.mask is not None:
+        w = w * model.constraints.mask
+    alpha = choose_threshold(w.numpy(), w_min, w_max)
+    model.constraints.threshold = alpha
+    model.constraints.w_min, model.constraints.w_max = w_min, w_max
+    return alpha
+
+
+@torch.no_grad()
+def activity_percentile(model: ElmanClassifier, data: Encoded, q: float = 99.0) -> float:
+    """The ``q``-th percentile of the non-zero projection and recurrent activities."""
+    model.eval()
+    values = []
+    for idx in batches(data, 256, None):
+        sub = data.subset(idx)
+        tokens, lengths = torch.from_numpy(sub.tokens), torch.from_numpy(sub.lengths)
+        _, act = model(tokens, lengths, return_activity=True)
+        x = model.input_activity(tokens)
+        valid = torch.arange(tokens.shape[1])[None, :] < lengths[:, None]
+        for a in (act[valid], x[valid]):
+            a = a[a > 0]
+            values.append(a.numpy())
+    values = np.concatenate(values)
+    return float(np.percentile(values, q)) if values.size else 1.0
+
+
+@torch.no_grad()
+def rescale_activities(model: ElmanClassifier, factor: float) -> None:
+    """Multiply every activity by ``factor`` without changing the predictions.
+
+    The recurrent layer has no bias and ReLU is positively homogeneous, so scaling
+    the projection by ``factor`` scales all activities by it; the readout weights
+    are divided by it.
+    """
+    model.proj.weight.mul_(factor)
+    model.proj.bias.mul_(factor)
+    model.readout.weight.div_(factor)
+
+
+def quantize_model_activities(model: ElmanClassifier, data: Encoded, levels: int = 16,
+                              percentile: float = 99.0) -> float:
+    """Map activities onto ``levels`` integer levels; return the scale factor applied.
+
+    The activity scale is calibrated on ``data`` (training data): the
+    ``percentile`` of activity is put at the top level.
+    """
+    if model.constraints.threshold is None:
+        raise ValueError("quantise the weights before the activities")
+    factor = (levels - 1) / max(activity_percentile(model, data, percentile), 1e-6)
+    rescale_activities(model, factor)
+    model.constraints.activity_levels = levels
+    return factor
+
+
+def to_integer(model: ElmanClassifier) -> IntegerRNN:
+    """Read the integer recurrent layer off a model whose constraints are all on."""
+    k = model.constraints
+    if k.threshold is None or k.activity_levels is None:
+        raise ValueError("to_integer needs quantised weights and activities")
+    w = model.effective_recurrent().detach().numpy()
+    w = np.rint(w).astype(np.int64)
+    p = model.config.proj_dim
+    return IntegerRNN(w_in=w[:, :p], w_rec=w[:, p:], threshold=int(k.threshold),
+                      levels=int(k.activity_levels))
+
+
+@torch.no_grad()
+def input_levels(model: ElmanClassifier, data: Encoded) -> np.ndarray:
+    """Integer projection levels (N, L, P) int64 for every example (zero after its end)."""
+    model.eval()
+    tokens = torch.from_numpy(data.tokens)
+    x = model.input_activity(tokens).numpy()
+    x = np.rint(x).astype(np.int64)
+    valid = np.arange(data.tokens.shape[1])[None, :] < data.lengths[:, None]
+    return x * valid[..., None]
+
+
+@torch.no_grad()
+def readout_logits(model: ElmanClassifier, activity: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Class scores (N, C) from recurrent activities (N, L, H) through the model's readout.
+
+    ``"last"`` reads the activity of each sequence's final word; ``"mean"`` averages
+    activity over the words (for spikes: the spike count over the sequence / words).
+    """
+    model.eval()
+    act = torch.from_numpy(np.asarray(activity, dtype=np.float32))
+    lens = torch.from_numpy(np.asarray(lengths))
+    if model.config.readout == "last":
+        feature = act[torch.arange(len(lens)), lens - 1]
+    else:
+        valid = torch.arange(act.shape[1])[None, :] < lens[:, None]
+        feature = (act * valid[..., None]).sum(1) / lens[:, None].to(act.dtype)
+    return model.readout(feature).numpy()

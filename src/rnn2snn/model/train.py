@@ -1,0 +1,117 @@
+"""Backpropagation through time on padded, masked minibatches; Adam; early stopping."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from rnn2snn.data.text import Encoded
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; ``epochs`` is an upper bound (early stopping on validation)."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    patience: int = 5
+    clip_grad: float = 5.0
+    seed: int = 0
+
+
+@dataclass
+class TrainResult:
+    """Per-epoch history and the best validation accuracy (its weights are kept)."""
+
+    best_val_accuracy: float
+    best_epoch: int
+    history: list[dict] = field(default_factory=list)
+
+
+def batches(data: Encoded, batch_size: int, rng: np.random.Generator | None):
+    """Yield index arrays; with ``rng``, shuffled and bucketed by length (less padding)."""
+    n = len(data)
+    if rng is None:
+        order = np.argsort(data.lengths, kind="stable")
+        for s in range(0, n, batch_size):
+            yield order[s : s + batch_size]
+        return
+    order = rng.permutation(n)
+    chunk = batch_size * 20
+    groups = []
+    for s in range(0, n, chunk):
+        part = order[s : s + chunk]
+        part = part[np.argsort(data.lengths[part], kind="stable")]
+        groups.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    for i in rng.permutation(len(groups)):
+        yield groups[i]
+
+
+def _tensors(data: Encoded, idx: np.ndarray):
+    sub = data.subset(idx)
+    return torch.from_numpy(sub.tokens), torch.from_numpy(sub.lengths), torch.from_numpy(sub.labels)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, data: Encoded, batch_size: int = 256) -> np.ndarray:
+    """Class scores (N, C) as float32, in the order of ``data``."""
+    model.eval()
+    out = np.zeros((len(data), model.config.n_classes), dtype=np.float32)
+    for idx in batches(data, batch_size, None):
+        tokens, lengths, _ = _tensors(data, idx)
+        out[idx] = model(tokens, lengths).numpy()
+    return out
+
+
+def accuracy(model: nn.Module, data: Encoded) -> float:
+    """Share of examples whose arg-max class is the label."""
+    return float((predict(model, data).argmax(1) == data.labels).mean())
+
+
+def train(
+    model: nn.Module,
+    train_data: Encoded,
+    val_data: Encoded,
+    config: TrainConfig = TrainConfig(),
+    desc: str = "train",
+    progress: bool = True,
+) -> TrainResult:
+    """Train in place with Adam and keep the weights of the best validation epoch.
+
+    Selection uses ``val_data`` only; the test set never enters here.
+    """
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    best = (-1.0, -1, copy.deepcopy(model.state_dict()))
+    history = []
+    bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        total, count = 0.0, 0
+        for idx in batches(train_data, config.batch_size, rng):
+            tokens, lengths, labels = _tensors(train_data, idx)
+            opt.zero_grad()
+            loss = loss_fn(model(tokens, lengths), labels)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        val_acc = accuracy(model, val_data)
+        history.append({"epoch": epoch, "train_loss": total / count, "val_accuracy": val_acc})
+        bar.set_postfix(loss=f"{total / count:.3f}", val=f"{val_acc:.3f}")
+        if val_acc > best[0]:
+            best = (val_acc, epoch, copy.deepcopy(model.state_dict()))
+        elif epoch - best[1] >= config.patience:
+            break
+    model.load_state_dict(best[2])
+    return TrainResult(best_val_accuracy=best[0], best_epoch=best[1], history=history)

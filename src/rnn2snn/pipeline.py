@@ -1,0 +1,218 @@
+"""Train-and-constrain end to end: the stages as one function over any labelled text.
+
+``run_pipeline(train, test, config)`` runs train → fan-in → weights → activities
+(each constraint followed by retraining) → spiking conversion → resource count and
+power. Every choice is made on a validation split drawn from the training data;
+the test data is only evaluated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+
+from rnn2snn.constrain.integer import IntegerRNN
+from rnn2snn.constrain.steps import (
+    input_levels,
+    limit_fan_in,
+    quantize_model_activities,
+    quantize_model_weights,
+    readout_logits,
+    to_integer,
+)
+from rnn2snn.data.text import Encoded, Examples, Vocabulary, encode, stratified_split
+from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
+from rnn2snn.model.train import TrainConfig, accuracy, train
+from rnn2snn.spiking.diagnostics import ablation, compare_counts
+from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
+from rnn2snn.truenorth.power import core_share_power_uw
+from rnn2snn.truenorth.resources import Resources, count_resources
+
+STAGES = ("float", "fan_in", "weights", "activities", "spiking")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything that defines a run; the defaults are the paper's network."""
+
+    seed: int = 0
+    embed_dim: int = 64
+    proj_dim: int = 48
+    hidden_dim: int = 16
+    readout: str = "mean"
+    dropout: float = 0.25
+    min_count: int = 2
+    val_fraction: float = 0.1
+    max_fan_in: int = 64
+    weight_levels: int = 16
+    activity_levels: int = 16
+    train: TrainConfig = TrainConfig(epochs=30, lr=3e-3)
+    finetune: TrainConfig = TrainConfig(epochs=12, lr=1e-3)
+    spiking: SpikingConfig = SpikingConfig()
+    vectors: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class StageResult:
+    name: str
+    val_accuracy: float
+    test_accuracy: float
+    seconds: float
+
+
+@dataclass
+class PipelineResult:
+    """Everything a run produced; ``to_json`` gives the ``results.json`` content."""
+
+    config: PipelineConfig
+    stages: list[StageResult]
+    model: ElmanClassifier
+    vocab: Vocabulary
+    classes: list[str]
+    integer: IntegerRNN
+    snn: SpikingRNN
+    resources: Resources
+    power_uw: float
+    conversion: dict
+    ablation: list[dict]
+    test: Encoded
+    test_record: SpikeRecord
+    wall_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def stage(self, name: str) -> StageResult:
+        return next(s for s in self.stages if s.name == name)
+
+    def to_json(self) -> dict:
+        cfg = self.config.spiking
+        return {
+            "stages": [{"name": s.name, "test_accuracy": s.test_accuracy,
+                        "val_accuracy": s.val_accuracy, "seconds": round(s.seconds, 2)}
+                       for s in self.stages],
+            "hardware": {
+                "cores": self.resources.cores,
+                "axons": self.resources.axons,
+                "neurons": self.resources.neurons,
+                "ticks_per_word": cfg.ticks_per_word,
+                "delay": cfg.delay,
+                "power_uw": self.power_uw,
+                "threshold": self.integer.threshold,
+                **{k: v for k, v in self.extra.get("hardware", {}).items()},
+            },
+            "conversion": {
+                "loss_points": 100 * (self.stage("activities").test_accuracy
+                                      - self.stage("spiking").test_accuracy),
+                **self.conversion,
+                "ablation": self.ablation,
+            },
+            "seed": self.config.seed,
+            "wall_seconds": self.wall_seconds,
+            "config": self.config.to_dict(),
+            "classes": self.classes,
+        }
+
+
+def prepare_data(train_ex: Examples, test_ex: Examples, config: PipelineConfig):
+    """Split validation from training (stratified, seeded), build vocabulary, encode."""
+    tr_idx, val_idx = stratified_split(train_ex.labels, config.val_fraction, config.seed)
+    fit, val = train_ex.subset(tr_idx), train_ex.subset(val_idx)
+    vocab = Vocabulary.build(fit.texts, min_count=config.min_count)
+    classes = sorted(set(train_ex.labels))
+    return vocab, classes, encode(fit, vocab, classes), encode(val, vocab, classes), \
+        encode(test_ex, vocab, classes)
+
+
+def integer_activity(model: ElmanClassifier, net: IntegerRNN, data: Encoded):
+    """Input levels (N, L, P) and integer activities (N, L, H) for every example."""
+    x = input_levels(model, data)
+    return x, net.run(x, data.lengths)
+
+
+def spiking_predictions(model: ElmanClassifier, snn: SpikingRNN, data: Encoded,
+                        record: bool = False) -> tuple[np.ndarray, SpikeRecord]:
+    """Predicted classes (N,) from the spiking layer's counts through the off-chip readout."""
+    x = input_levels(model, data)
+    rec = simulate(snn, x, data.lengths, record=record)
+    return readout_logits(model, rec.counts, data.lengths).argmax(1), rec
+
+
+def run_pipeline(train_ex: Examples, test_ex: Examples,
+                 config: PipelineConfig = PipelineConfig(), progress: bool = True,
+                 log=print) -> PipelineResult:
+    """Run every stage; see the module docstring. ``log`` receives one line per stage."""
+    start = time.perf_counter()
+    torch.manual_seed(config.seed)
+    vocab, classes, fit, val, test = prepare_data(train_ex, test_ex, config)
+    model = ElmanClassifier(ElmanConfig(
+        vocab_size=len(vocab), n_classes=len(classes), embed_dim=config.embed_dim,
+        proj_dim=config.proj_dim, hidden_dim=config.hidden_dim, readout=config.readout,
+        dropout=config.dropout))
+    if config.vectors:
+        from rnn2snn.model.vectors import load_vectors
+
+        matrix, found = load_vectors(config.vectors, vocab, config.embed_dim, config.seed)
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.from_numpy(matrix))
+        log(f"word vectors: {found}/{len(vocab) - 2} words found in {config.vectors}")
+    stages: list[StageResult] = []
+
+    def finish(name: str, t0: float) -> None:
+        stages.append(StageResult(name, accuracy(model, val), accuracy(model, test),
+                                  time.perf_counter() - t0))
+        s = stages[-1]
+        log(f"{name:>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
+
+    ft = replace(config.finetune, seed=config.seed)
+    t0 = time.perf_counter()
+    train(model, fit, val, replace(config.train, seed=config.seed), "float", progress)
+    finish("float", t0)
+    t0 = time.perf_counter()
+    pruned = limit_fan_in(model, config.max_fan_in)
+    train(model, fit, val, ft, "fan-in", progress)
+    finish("fan_in", t0)
+    t0 = time.perf_counter()
+    half = config.weight_levels // 2
+    alpha = quantize_model_weights(model, -half, half - 1)
+    train(model, fit, val, ft, "weights", progress)
+    finish("weights", t0)
+    t0 = time.perf_counter()
+    quantize_model_activities(model, fit, config.activity_levels)
+    train(model, fit, val, ft, "activities", progress)
+    finish("activities", t0)
+    model.eval()
+
+    t0 = time.perf_counter()
+    net = to_integer(model)
+    snn = convert(net, config.spiking)
+    val_pred, _ = spiking_predictions(model, snn, val)
+    test_pred, test_rec = spiking_predictions(model, snn, test, record=True)
+    stages.append(StageResult("spiking", float((val_pred == val.labels).mean()),
+                              float((test_pred == test.labels).mean()), time.perf_counter() - t0))
+    s = stages[-1]
+    log(f"{'spiking':>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
+
+    x_test, act_test = integer_activity(model, net, test)
+    int_pred = readout_logits(model, act_test, test.lengths).argmax(1)
+    conversion = compare_counts(test_rec.counts, act_test, test.lengths)
+    conversion["prediction_differs_share"] = float((int_pred != test_pred).mean())
+    conversion["integer_equals_activities_stage"] = bool(
+        float((int_pred == test.labels).mean()) == stages[3].test_accuracy)
+
+    def classify(counts):
+        return readout_logits(model, counts, test.lengths).argmax(1)
+
+    rows = ablation(net, x_test, test.lengths, act_test, classify, test.labels, config.spiking)
+    resources = count_resources(snn.bits, snn.n_inputs)
+    result = PipelineResult(
+        config=config, stages=stages, model=model, vocab=vocab, classes=classes, integer=net,
+        snn=snn, resources=resources, power_uw=core_share_power_uw(resources.cores),
+        conversion=conversion, ablation=rows, test=test, test_record=test_rec,
+        extra={"pruned_connections": pruned, "threshold": alpha})
+    result.wall_seconds = time.perf_counter() - start
+    return result

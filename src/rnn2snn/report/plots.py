@@ -1,0 +1,86 @@
+"""PNG plots of a run: accuracy by stage, and a spike raster of the recurrent layer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rnn2snn._atomic import write_atomic  # noqa: E402
+
+PAPER_ACCURACY = 0.74  # Diehl et al. 2016, TREC coarse, on TrueNorth
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=120, bbox_inches="tight"))
+    plt.close(fig)
+    return out
+
+
+def plot_stage_accuracy(stages: list[dict], path: str | os.PathLike,
+                        paper: float | None = PAPER_ACCURACY) -> Path:
+    """Bar chart of test (and validation) accuracy per stage; the paper's figure as a line.
+
+    stages : dicts with ``name``, ``test_accuracy`` and optionally ``val_accuracy``
+        and ``test_std`` (spread over seeds, drawn as error bars).
+    """
+    names = [s["name"] for s in stages]
+    test = np.array([s["test_accuracy"] for s in stages])
+    xs = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    err = [s.get("test_std", 0.0) for s in stages]
+    ax.bar(xs - 0.2, test, 0.4, yerr=err, label="test", color="#3b6ea5", capsize=3)
+    if all("val_accuracy" in s for s in stages):
+        ax.bar(xs + 0.2, [s["val_accuracy"] for s in stages], 0.4, label="validation",
+               color="#9bbbd9")
+    if paper is not None:
+        ax.axhline(paper, color="#c0392b", ls="--", lw=1.2,
+                   label=f"Diehl et al. 2016 on TrueNorth ({paper:.0%})")
+    for x, v in zip(xs, test, strict=False):
+        ax.text(x - 0.2, v + 0.005, f"{v:.3f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(xs, names)
+    ax.set_ylim(min(0.5, float(test.min()) - 0.05), 1.0)
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy after each train-and-constrain stage")
+    ax.legend(loc="lower left", fontsize=8)
+    return _save(fig, path)
+
+
+def plot_raster(raster: np.ndarray, ticks_per_word: int, words: list[str],
+                path: str | os.PathLike, title: str = "") -> Path:
+    """Spike raster (ticks × neurons, bool) with the word windows marked and labelled."""
+    raster = np.asarray(raster, dtype=bool)
+    n_ticks, n_neurons = raster.shape
+    t, j = np.nonzero(raster)
+    fig, ax = plt.subplots(figsize=(max(6, n_ticks / 25), 3.5))
+    ax.scatter(t, j, marker="|", s=40, color="black", linewidths=1)
+    for k, word in enumerate(words):
+        x0 = k * ticks_per_word
+        ax.axvline(x0 - 0.5, color="#bbbbbb", lw=0.6)
+        ax.text(x0 + ticks_per_word / 2 - 0.5, n_neurons - 0.3, word, ha="center", va="bottom",
+                fontsize=7, rotation=45)
+    ax.set_xlim(-0.5, n_ticks - 0.5)
+    ax.set_ylim(-0.7, n_neurons - 0.3)
+    ax.set_xlabel("tick (1 ms)")
+    ax.set_ylabel("recurrent neuron")
+    if title:
+        ax.set_title(title, pad=28, fontsize=9)
+    return _save(fig, path)
+
+
+def plot_count_mismatch(histogram: dict, path: str | os.PathLike) -> Path:
+    """Histogram of spike count − integer activity over all neuron windows."""
+    keys = sorted(int(k) for k in histogram)
+    vals = [histogram[k] if k in histogram else histogram[str(k)] for k in keys]
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.bar(keys, vals, color="#3b6ea5")
+    ax.set_yscale("log")
+    ax.set_xlabel("spike count − integer activity (clipped at ±5)")
+    ax.set_ylabel("neuron windows")
+    ax.set_title("Conversion mismatch per word window")
+    return _save(fig, path)

@@ -1,0 +1,208 @@
+"""Conversion of the integer recurrent layer to TrueNorth neurons, and its network-level simulation.
+
+Time: word ``k`` of a question owns ticks ``[k·T, (k+1)·T)``. An input level ``c``
+becomes ``c`` spikes in that window, placed by a *schedule*. A recurrent spike
+fired at tick ``t`` arrives at tick ``t + d``. Every weight is split over the four
+axon types ``S = (1, 2, 4, −8)`` as on the chip (:func:`split_weights`); each type
+group has its own input schedule and recurrent delay, which is how the converted
+network orders inhibition before excitation inside a window.
+
+The neuron update is :func:`rnn2snn.spiking.neuron.step`; this module only routes spikes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from rnn2snn.constrain.integer import IntegerRNN
+from rnn2snn.errors import HardwareLimitError
+from rnn2snn.spiking.neuron import RESET_LINEAR, NeuronParams, step
+from rnn2snn.truenorth import limits as L
+
+TYPE_WEIGHTS = (1, 2, 4, -8)
+SCHEDULES = ("early", "late", "spread")
+
+
+def split_weights(w: np.ndarray, type_weights=TYPE_WEIGHTS) -> np.ndarray:
+    """Binary crossbar bits (4, ...) with ``Σ_g bits[g]·S_g = w`` for ``w`` in −8…7.
+
+    The −8 type carries the sign; the three positive types the remainder in binary.
+    """
+    w = np.asarray(w, dtype=np.int64)
+    if tuple(type_weights) != TYPE_WEIGHTS:
+        raise ValueError(f"only the type weights {TYPE_WEIGHTS} are supported")
+    if w.size and (w.min() < -8 or w.max() > 7):
+        raise HardwareLimitError(
+            f"weights {int(w.min())}…{int(w.max())} do not fit 16 levels −8…7 on 4 axon types"
+        )
+    neg = (w < 0).astype(np.int64)
+    rest = w + 8 * neg
+    return np.stack([rest & 1, (rest >> 1) & 1, (rest >> 2) & 1, neg])
+
+
+def schedule_mask(levels: np.ndarray, ticks: int, schedule: str) -> np.ndarray:
+    """Spike or not (bool, ``levels.shape + (ticks,)``) for each tick of a window.
+
+    ``early``: ticks 0…c−1; ``late``: ticks T−c…T−1; ``spread``: evenly spaced.
+    """
+    c = np.asarray(levels, dtype=np.int64)[..., None]
+    s = np.arange(ticks)
+    if schedule == "early":
+        return s < c
+    if schedule == "late":
+        return s >= ticks - c
+    if schedule == "spread":
+        return ((s + 1) * c) // ticks - (s * c) // ticks > 0
+    raise ValueError(f"input schedule must be one of {SCHEDULES}, got {schedule!r}")
+
+
+@dataclass(frozen=True)
+class SpikingConfig:
+    """How the integer network becomes spiking (ticks and delays in ticks of 1 ms).
+
+    ticks_per_word : T, ticks per word (≥ levels − 1 so a neuron can emit every level).
+    delay : d, recurrent delay of the excitatory types (0, 1, 2).
+    neg_delay : recurrent delay of the inhibitory type (3).
+    input_schedule, neg_input_schedule : placement of input spikes in the window
+        on the excitatory and the inhibitory axons.
+    neg_threshold : β; ``None`` means β = α. With ``neg_saturate`` the potential
+        never goes below −β, which bounds the inhibition one word leaves to the next.
+    flush_ticks : extra ticks after the last word, counted as the last word's (0: the
+        recurrent loop would go on computing with no input; measured to add mismatch).
+    """
+
+    ticks_per_word: int = 15
+    delay: int = 15
+    neg_delay: int = 15
+    input_schedule: str = "early"
+    neg_input_schedule: str = "early"
+    neg_threshold: int | None = None
+    neg_saturate: int = 1
+    flush_ticks: int = 0
+
+    def validate(self, levels: int = 16) -> None:
+        if self.ticks_per_word < levels - 1:
+            raise HardwareLimitError(
+                f"ticks_per_word={self.ticks_per_word} is below levels − 1 = {levels - 1}: "
+                f"a neuron fires at most once a tick, so it could not emit every level"
+            )
+        for name in ("delay", "neg_delay"):
+            L.check_range(name, getattr(self, name), L.DELAY_MIN, L.DELAY_MAX)
+        for name in ("input_schedule", "neg_input_schedule"):
+            if getattr(self, name) not in SCHEDULES:
+                raise ValueError(f"{name} must be one of {SCHEDULES}, got {getattr(self, name)!r}")
+        if self.flush_ticks < 0:
+            raise ValueError(f"flush_ticks must be ≥ 0, got {self.flush_ticks}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SpikingRNN:
+    """A converted recurrent layer: crossbar bits per type, neurons, timing.
+
+    bits : int64 (4, H, P + H), binary; ``Σ_g S_g · bits[g]`` is the integer weight.
+    neurons : NeuronParams (H,).
+    """
+
+    bits: np.ndarray
+    neurons: NeuronParams
+    config: SpikingConfig
+    n_inputs: int
+    levels: int = 16
+
+    @property
+    def n_hidden(self) -> int:
+        return self.bits.shape[1]
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.tensordot(np.array(TYPE_WEIGHTS), self.bits, axes=1)
+
+
+def convert(net: IntegerRNN, config: SpikingConfig = SpikingConfig()) -> SpikingRNN:
+    """Integer network → spiking network with linear-reset IF neurons of threshold α.
+
+    The neuron's threshold is the integer network's α; with linear reset a neuron
+    whose window input sums to ``I ≥ 0`` (and arrives in time) emits ``floor(I/α)``
+    spikes, which is the integer activity.
+    """
+    config.validate(net.levels)
+    beta = net.threshold if config.neg_threshold is None else config.neg_threshold
+    neurons = NeuronParams.make(net.n_hidden, threshold=net.threshold, neg_threshold=beta,
+                                reset_mode=RESET_LINEAR, neg_saturate=config.neg_saturate)
+    return SpikingRNN(bits=split_weights(net.weights), neurons=neurons, config=config,
+                      n_inputs=net.n_inputs, levels=net.levels)
+
+
+@dataclass
+class SpikeRecord:
+    """Result of a simulation.
+
+    counts : int64 (B, L, H) spikes per word window (the last window includes the
+        flush ticks). raster : bool (B, ticks, H) or None. synaptic_events : int,
+        crossbar events (spike × connected synapse) over the whole batch.
+    """
+
+    counts: np.ndarray
+    raster: np.ndarray | None
+    synaptic_events: int
+    ticks: int
+
+
+def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool = False,
+             rng: np.random.Generator | None = None) -> SpikeRecord:
+    """Run questions through the spiking layer, all in parallel.
+
+    x : int64 (B, L, P) input levels (0…levels−1); lengths : (B,) words per question.
+    Inputs after a question's end are zero; its counts are read up to its own end.
+    """
+    cfg = net.config
+    x = np.asarray(x, dtype=np.int64)
+    batch, steps, n_in = x.shape
+    if n_in != net.n_inputs:
+        raise ValueError(f"x has {n_in} inputs per word, the network {net.n_inputs}")
+    if x.size and (x.min() < 0 or x.max() > net.levels - 1):
+        raise ValueError(f"input levels must lie in 0…{net.levels - 1}")
+    T, h = cfg.ticks_per_word, net.n_hidden
+    lengths = np.asarray(lengths, dtype=np.int64)
+    # Weight of each type group: excitatory types 0-2 and the inhibitory type 3.
+    w_pos = np.tensordot(np.array(TYPE_WEIGHTS[:3]), net.bits[:3], axes=1).T  # (P+H, H)
+    w_neg = (TYPE_WEIGHTS[3] * net.bits[3]).T
+    syn_pos = net.bits[:3].sum(0).T  # connected synapses per source, excitatory axons
+    syn_neg = net.bits[3].T
+    total_ticks = steps * T + cfg.flush_ticks
+    ring = max(cfg.delay, cfg.neg_delay) + 1
+    history = np.zeros((ring, batch, h), dtype=np.int64)  # spikes of the last `ring` ticks
+    v = np.zeros((batch, h), dtype=np.int64)
+    counts = np.zeros((batch, steps, h), dtype=np.int64)
+    raster = np.zeros((batch, total_ticks, h), dtype=bool) if record else None
+    pos_mask = schedule_mask(x, T, cfg.input_schedule)  # (B, L, P, T)
+    neg_mask = schedule_mask(x, T, cfg.neg_input_schedule)
+    end_tick = lengths * T + cfg.flush_ticks  # each question's own last counted tick + 1
+    rows = np.arange(batch)
+    events = 0
+    for t in range(total_ticks):
+        k, s = divmod(t, T)
+        src_pos = np.zeros((batch, n_in + h), dtype=np.int64)
+        src_neg = np.zeros((batch, n_in + h), dtype=np.int64)
+        if k < steps:
+            src_pos[:, :n_in] = pos_mask[:, k, :, s]
+            src_neg[:, :n_in] = neg_mask[:, k, :, s]
+        if t >= cfg.delay:
+            src_pos[:, n_in:] = history[(t - cfg.delay) % ring]
+        if t >= cfg.neg_delay:
+            src_neg[:, n_in:] = history[(t - cfg.neg_delay) % ring]
+        syn = src_pos @ w_pos + src_neg @ w_neg
+        events += int((src_pos @ syn_pos).sum() + (src_neg @ syn_neg).sum())
+        spikes, v = step(v, syn, net.neurons, rng)
+        history[t % ring] = spikes
+        word = np.minimum(k, lengths - 1)
+        counted = t < end_tick
+        counts[rows, word] += spikes * counted[:, None]
+        if record:
+            raster[:, t] = spikes
+    return SpikeRecord(counts=counts, raster=raster, synaptic_events=events, ticks=total_ticks)

@@ -1,0 +1,1 @@
+"""Stage 5 — TrueNorth: hardware limits, resource count, power, placement and core simulator."""

@@ -1,0 +1,76 @@
+"""The pipeline for real on a slice of TREC: stages, integer network, conversion."""
+
+import numpy as np
+import torch
+
+from rnn2snn.constrain import input_levels, readout_logits, to_integer
+from rnn2snn.pipeline import STAGES, integer_activity
+
+
+def test_stages_in_order_and_sane(small_run):
+    names = [s.name for s in small_run.stages]
+    assert tuple(names) == STAGES
+    for s in small_run.stages:
+        assert 1 / 6 < s.test_accuracy <= 1.0  # better than chance on 6 classes
+    assert small_run.stage("spiking").test_accuracy > 0.6
+
+
+def test_integer_network_equals_fake_quantised_model_on_every_test_question(small_run):
+    model, test = small_run.model, small_run.test
+    net = to_integer(model)
+    assert net.w_in.dtype == np.int64 and net.weights.min() >= -8 and net.weights.max() <= 7
+    x, act = integer_activity(model, net, test)
+    with torch.no_grad():
+        logits, fq_act = model(torch.from_numpy(test.tokens), torch.from_numpy(test.lengths),
+                               return_activity=True)
+    assert np.array_equal(act, fq_act.numpy().astype(np.int64))
+    int_logits = readout_logits(model, act, test.lengths)
+    assert np.array_equal(int_logits.argmax(1), logits.numpy().argmax(1))
+    acc = float((int_logits.argmax(1) == test.labels).mean())
+    assert acc == small_run.stage("activities").test_accuracy
+
+
+def test_input_levels_are_integer_levels(small_run):
+    x = input_levels(small_run.model, small_run.test)
+    assert x.min() >= 0 and x.max() <= 15
+    assert x.max() > 0
+
+
+def test_conversion_is_close_and_reported(small_run):
+    res = small_run.to_json()
+    conv = res["conversion"]
+    assert conv["exact_share"] > 0.6
+    assert conv["prediction_differs_share"] < 0.15
+    assert abs(conv["loss_points"]) < 5
+    assert conv["integer_equals_activities_stage"]
+    causes = {row["cause"] for row in conv["ablation"]}
+    assert {"negative potential carried across windows", "order of inputs within a window",
+            "recurrent delay vs. window"} <= causes
+
+
+def test_results_json_schema(small_run):
+    res = small_run.to_json()
+    assert [s["name"] for s in res["stages"]] == list(STAGES)
+    hw = res["hardware"]
+    assert hw["cores"] == 1 and hw["axons"] <= 256 and hw["neurons"] <= 256
+    assert isinstance(hw["ticks_per_word"], int) and isinstance(hw["delay"], int)
+    assert 15 <= hw["power_uw"] <= 20
+    assert isinstance(res["seed"], int) and isinstance(res["wall_seconds"], float)
+
+
+def test_same_seed_same_result(trec):
+    from dataclasses import replace
+
+    from conftest import SMALL
+
+    from rnn2snn.model.train import TrainConfig
+    from rnn2snn.pipeline import run_pipeline
+
+    train, test = trec
+    cfg = replace(SMALL, train=TrainConfig(epochs=1), finetune=TrainConfig(epochs=1))
+    runs = [run_pipeline(train.subset(range(600)), test.subset(range(100)), cfg,
+                         progress=False, log=lambda *_: None) for _ in range(2)]
+    a, b = (r.to_json() for r in runs)
+    for key in ("stages",):
+        assert [s["test_accuracy"] for s in a[key]] == [s["test_accuracy"] for s in b[key]]
+    assert np.array_equal(runs[0].integer.weights, runs[1].integer.weights)
