@@ -4,26 +4,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive_truenorth import naive_step
 
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.spiking.neuron import NeuronParams, step
 from rnn2snn.truenorth.limits import V_MAX, V_MIN
-
-
-def naive_step(v, i, alpha, beta, leak, eps, gamma, r, kappa):
-    """One tick of one deterministic neuron, straight from shared/docs/truenorth.md."""
-    v = min(max(v + i, V_MIN), V_MAX)
-    sgn = (v > 0) - (v < 0)
-    omega = sgn if eps else 1
-    v = min(max(v + omega * leak, V_MIN), V_MAX)
-    if v >= alpha:
-        return True, (r if gamma == 0 else v - alpha if gamma == 1 else v)
-    if v < -beta:
-        if kappa:
-            return False, -beta
-        return False, (-r if gamma == 0 else v + beta if gamma == 1 else v)
-    return False, v
-
 
 neuron = st.fixed_dictionaries({
     "alpha": st.integers(1, 300), "beta": st.integers(0, 300), "leak": st.integers(-255, 255),

@@ -80,6 +80,56 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from rnn2snn.export.model_io import load_model
+    from rnn2snn.spiking.network import convert
+    from rnn2snn.truenorth.config_io import save_config
+    from rnn2snn.truenorth.placement import place
+
+    saved = load_model(args.model)
+    config = place(convert(saved.integer(), saved.spiking))
+    out = Path(args.out) if args.out else Path(args.model) / "truenorth.json"
+    save_config(config, out)
+    print(f"wrote {out}: {len(config.cores)} core(s), {config.n_axons} axons, "
+          f"{config.n_neurons} neurons, {len(config.inputs)} input ports, "
+          f"{len(config.outputs)} output ports")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    import numpy as np
+
+    from rnn2snn.constrain.steps import input_levels
+    from rnn2snn.data.text import encode
+    from rnn2snn.export.model_io import load_model
+    from rnn2snn.spiking.network import convert
+    from rnn2snn.truenorth.config_io import load_config, save_config
+    from rnn2snn.truenorth.placement import place
+    from rnn2snn.truenorth.verify import verify
+
+    saved = load_model(args.model)
+    _, test_ex = _load_data(args)
+    data = encode(test_ex, saved.vocab, saved.classes)
+    if args.limit:
+        data = data.subset(np.arange(min(args.limit, len(data))))
+    snn = convert(saved.integer(), saved.spiking)
+    if args.config:
+        config = load_config(args.config)
+    else:  # the exported file itself, written and read back
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            config = load_config(save_config(place(snn), Path(tmp) / "truenorth.json"))
+    start = time.perf_counter()
+    result = verify(snn, config, input_levels(saved.model, data), data.lengths)
+    print(f"questions: {result.questions}")
+    print(f"neuron-ticks compared: {result.spikes_compared} ({result.spikes} spikes)")
+    print(f"mismatches: {result.mismatches}")
+    print(f"spike counts and predictions equal: {'yes' if result.counts_equal else 'NO'}")
+    print(f"({time.perf_counter() - start:.1f} s)")
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnn2snn", description="Trained Elman RNNs to spiking networks for TrueNorth.")
@@ -105,6 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model folder (e.g. OUT/model)")
     p.add_argument("question", nargs="*", help="the question text")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="write the TrueNorth core configuration of a model")
+    p.add_argument("--model", required=True, help="model folder")
+    p.add_argument("--format", choices=("truenorth",), default="truenorth")
+    p.add_argument("--out", help="output file (default MODEL/truenorth.json)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("verify", help="core-level vs network-level simulation, spike for spike")
+    p.add_argument("--model", required=True, help="model folder")
+    p.add_argument("--config", help="a TrueNorth configuration file (default: export the model's)")
+    p.add_argument("--limit", type=int, help="only the first N test questions")
+    _add_data_args(p)
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

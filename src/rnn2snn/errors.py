@@ -25,3 +25,7 @@ class HardwareLimitError(Rnn2SnnError, ValueError):
 
 class ModelFileError(Rnn2SnnError, ValueError):
     """A saved model or configuration file is missing, corrupt or inconsistent."""
+
+
+class ConfigFileError(Rnn2SnnError, ValueError):
+    """A hardware configuration file is not valid JSON of the expected format."""

@@ -28,8 +28,10 @@ from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.model.train import TrainConfig, accuracy, train
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
 from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
-from rnn2snn.truenorth.power import core_share_power_uw
+from rnn2snn.truenorth.placement import encode_inputs, place
+from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
 from rnn2snn.truenorth.resources import Resources, count_resources
+from rnn2snn.truenorth.simulator import run_cores
 
 STAGES = ("float", "fan_in", "weights", "activities", "spiking")
 
@@ -142,6 +144,32 @@ def spiking_predictions(model: ElmanClassifier, snn: SpikingRNN, data: Encoded,
     return readout_logits(model, rec.counts, data.lengths).argmax(1), rec
 
 
+def activity_estimate(snn: SpikingRNN, x: np.ndarray, lengths: np.ndarray) -> dict:
+    """Place the layer on cores, run the core-level simulator, and estimate power from activity.
+
+    Counts synaptic events (copies included), spikes and active cores inside each
+    question's own ticks; rates assume 1 ms ticks.
+    """
+    config = place(snn)
+    T = snn.config.ticks_per_word
+    until = np.asarray(lengths) * T + snn.config.flush_ticks
+    run = run_cores(config, encode_inputs(config, x), until=until)
+    ticks = float(until.sum())
+    words = float(np.sum(lengths))
+    power = activity_power_uw(len(config.cores), run.synaptic_events, run.spikes, ticks)
+    return {
+        "cores": len(config.cores),
+        "active_cores": run.active_cores,
+        "power_uw_activity": power.total_uw,
+        "power_activity_parts_uw": {"static": power.static_uw, "synaptic": power.synaptic_uw,
+                                    "spikes": power.spike_uw},
+        "synaptic_events_per_word": run.synaptic_events / words,
+        "spikes_per_word": run.spikes / words,
+        "synaptic_events_per_second": power.synaptic_events_per_second,
+        "energy_per_word_nj": power.total_uw * 1e-6 * T * 1e-3 * 1e9,
+    }
+
+
 def run_pipeline(train_ex: Examples, test_ex: Examples,
                  config: PipelineConfig = PipelineConfig(), progress: bool = True,
                  log=print) -> PipelineResult:
@@ -209,10 +237,12 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
 
     rows = ablation(net, x_test, test.lengths, act_test, classify, test.labels, config.spiking)
     resources = count_resources(snn.bits, snn.n_inputs)
+    hardware = activity_estimate(snn, x_test, test.lengths)
+    hardware["cores_placed"] = hardware.pop("cores")
     result = PipelineResult(
         config=config, stages=stages, model=model, vocab=vocab, classes=classes, integer=net,
         snn=snn, resources=resources, power_uw=core_share_power_uw(resources.cores),
         conversion=conversion, ablation=rows, test=test, test_record=test_rec,
-        extra={"pruned_connections": pruned, "threshold": alpha})
+        extra={"pruned_connections": pruned, "threshold": alpha, "hardware": hardware})
     result.wall_seconds = time.perf_counter() - start
     return result

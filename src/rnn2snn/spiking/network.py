@@ -143,13 +143,12 @@ class SpikeRecord:
     """Result of a simulation.
 
     counts : int64 (B, L, H) spikes per word window (the last window includes the
-        flush ticks). raster : bool (B, ticks, H) or None. synaptic_events : int,
-        crossbar events (spike × connected synapse) over the whole batch.
+        flush ticks). raster : bool (B, ticks, H) or None. (Synaptic events on the
+        chip, copies included, are counted by the core-level simulator.)
     """
 
     counts: np.ndarray
     raster: np.ndarray | None
-    synaptic_events: int
     ticks: int
 
 
@@ -170,39 +169,62 @@ def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool =
     T, h = cfg.ticks_per_word, net.n_hidden
     lengths = np.asarray(lengths, dtype=np.int64)
     # Weight of each type group: excitatory types 0-2 and the inhibitory type 3.
-    w_pos = np.tensordot(np.array(TYPE_WEIGHTS[:3]), net.bits[:3], axes=1).T  # (P+H, H)
-    w_neg = (TYPE_WEIGHTS[3] * net.bits[3]).T
-    syn_pos = net.bits[:3].sum(0).T  # connected synapses per source, excitatory axons
-    syn_neg = net.bits[3].T
+    w_pos = np.tensordot(np.array(TYPE_WEIGHTS[:3]), net.bits[:3], axes=1)  # (H, P+H)
+    w_neg = TYPE_WEIGHTS[3] * net.bits[3]
+    # The input drive of every tick is known in advance: one matrix product for all of it.
+    groups = [(cfg.input_schedule, w_pos[:, :n_in]), (cfg.neg_input_schedule, w_neg[:, :n_in])]
+    if cfg.input_schedule == cfg.neg_input_schedule:
+        groups = [(cfg.input_schedule, w_pos[:, :n_in] + w_neg[:, :n_in])]
+    # Only the words inside each question carry input; layout (word, tick, B, H) so
+    # that every tick's slice is contiguous.
+    word, question = np.nonzero(np.arange(steps)[:, None] < lengths[None, :])
+    drive = np.zeros((steps, T, batch, h), dtype=np.float32)
+    for schedule, w in groups:
+        mask = schedule_mask(x[question, word], T, schedule).astype(np.float32)  # (n, P, T)
+        drive[word, :, question] += mask.transpose(0, 2, 1) @ w.T.astype(np.float32)
+    drive = drive.reshape(steps * T, batch, h)  # float32 holding small integers: exact
+    wrec = {cfg.delay: w_pos[:, n_in:].T.astype(np.float32)}
+    wrec[cfg.neg_delay] = wrec.get(cfg.neg_delay, 0) + w_neg[:, n_in:].T.astype(np.float32)
     total_ticks = steps * T + cfg.flush_ticks
-    ring = max(cfg.delay, cfg.neg_delay) + 1
-    history = np.zeros((ring, batch, h), dtype=np.int64)  # spikes of the last `ring` ticks
+    drive = np.concatenate([drive, np.zeros((cfg.flush_ticks, batch, h), dtype=np.float32)])
     v = np.zeros((batch, h), dtype=np.int64)
-    counts = np.zeros((batch, steps, h), dtype=np.int64)
-    raster = np.zeros((batch, total_ticks, h), dtype=bool) if record else None
-    pos_mask = schedule_mask(x, T, cfg.input_schedule)  # (B, L, P, T)
-    neg_mask = schedule_mask(x, T, cfg.neg_input_schedule)
-    end_tick = lengths * T + cfg.flush_ticks  # each question's own last counted tick + 1
-    rows = np.arange(batch)
-    events = 0
-    for t in range(total_ticks):
-        k, s = divmod(t, T)
-        src_pos = np.zeros((batch, n_in + h), dtype=np.int64)
-        src_neg = np.zeros((batch, n_in + h), dtype=np.int64)
-        if k < steps:
-            src_pos[:, :n_in] = pos_mask[:, k, :, s]
-            src_neg[:, :n_in] = neg_mask[:, k, :, s]
-        if t >= cfg.delay:
-            src_pos[:, n_in:] = history[(t - cfg.delay) % ring]
-        if t >= cfg.neg_delay:
-            src_neg[:, n_in:] = history[(t - cfg.neg_delay) % ring]
-        syn = src_pos @ w_pos + src_neg @ w_neg
-        events += int((src_pos @ syn_pos).sum() + (src_neg @ syn_neg).sum())
-        spikes, v = step(v, syn, net.neurons, rng)
-        history[t % ring] = spikes
-        word = np.minimum(k, lengths - 1)
-        counted = t < end_tick
-        counts[rows, word] += spikes * counted[:, None]
-        if record:
-            raster[:, t] = spikes
-    return SpikeRecord(counts=counts, raster=raster, synaptic_events=events, ticks=total_ticks)
+    raster = np.zeros((total_ticks, batch, h), dtype=bool)
+    # Spikes reach their targets d ≥ min(d) ticks later, so the recurrent input of the next
+    # min(d) ticks is already known: one matrix product per chunk instead of one per tick.
+    chunk = min(wrec)
+    for t0 in range(0, total_ticks, chunk):
+        t1 = min(t0 + chunk, total_ticks)
+        syn = drive[t0:t1].copy()
+        for d, w in wrec.items():
+            lo, hi = max(t0 - d, 0), t1 - d
+            if hi > lo:
+                syn[t1 - t0 - (hi - lo):] += raster[lo:hi].astype(np.float32) @ w
+        syn = syn.astype(np.int64)
+        for t in range(t0, t1):
+            spikes, v = step(v, syn[t - t0], net.neurons, rng)
+            raster[t] = spikes
+    counts = window_counts(raster, lengths, T, cfg.flush_ticks, tick_major=True)
+    return SpikeRecord(counts=counts, raster=raster.transpose(1, 0, 2) if record else None,
+                       ticks=total_ticks)
+
+
+def window_counts(raster: np.ndarray, lengths: np.ndarray, ticks_per_word: int,
+                  flush_ticks: int = 0, tick_major: bool = False) -> np.ndarray:
+    """Spikes per word window (B, L, H) int64 from a raster (B, ticks, H) bool.
+
+    Word ``k`` owns ticks ``[k·T, (k+1)·T)``; a question's flush ticks count for its
+    last word; ticks after a question's end are ignored. ``tick_major``: the raster
+    is laid out (ticks, B, H) instead.
+    """
+    r = raster if tick_major else raster.transpose(1, 0, 2)  # (ticks, B, H)
+    ticks, batch, h = r.shape
+    T = ticks_per_word
+    steps = (ticks - flush_ticks) // T
+    lengths = np.asarray(lengths, dtype=np.int64)
+    counts = r[: steps * T].reshape(steps, T, batch, h).sum(axis=1, dtype=np.int64)
+    counts = counts.transpose(1, 0, 2) * (np.arange(steps)[None, :] < lengths[:, None])[..., None]
+    if flush_ticks:
+        rows = np.arange(batch)
+        idx = lengths[:, None] * T + np.arange(flush_ticks)[None, :]  # (B, F)
+        counts[rows, lengths - 1] += r[idx, rows[:, None]].sum(axis=1, dtype=np.int64)
+    return np.ascontiguousarray(counts)

@@ -26,6 +26,7 @@ draw per neuron for the leak and, for the threshold, an integer in
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -88,13 +89,30 @@ class NeuronParams:
         """The parameters of a subset of neurons."""
         return NeuronParams(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
+    @cached_property
+    def uniform_linear_saturating(self) -> bool:
+        """All neurons reset linearly and saturate at −β (a fast path of :func:`step`)."""
+        return bool((self.reset_mode == RESET_LINEAR).all() and (self.neg_saturate == 1).all())
+
+    @cached_property
+    def neg_floor(self) -> np.ndarray:
+        return -self.neg_threshold
+
+    @cached_property
+    def has_leak(self) -> bool:
+        return bool(self.leak.any())
+
+    @cached_property
+    def stochastic_threshold(self) -> bool:
+        return bool(self.threshold_mask.any())
+
     @property
     def deterministic(self) -> bool:
-        return not (self.threshold_mask.any() or self.stochastic_leak.any())
+        return not (self.stochastic_threshold or self.stochastic_leak.any())
 
 
 def _saturate(v: np.ndarray) -> np.ndarray:
-    return np.clip(v, L.V_MIN, L.V_MAX)
+    return np.minimum(np.maximum(v, L.V_MIN), L.V_MAX)
 
 
 def step(v: np.ndarray, synaptic_input: np.ndarray, p: NeuronParams,
@@ -118,19 +136,25 @@ def step(v: np.ndarray, synaptic_input: np.ndarray, p: NeuronParams,
     v : int64 array (..., N), the new potentials
     """
     v = _saturate(v + synaptic_input)
-    # 2. leak
-    omega = np.where(p.leak_reversal == 1, np.sign(v), 1)
-    if p.stochastic_leak.any():
-        if rng is None:
-            raise ValueError("a stochastic leak needs a seeded rng")
-        draw = rng.integers(0, 256, size=v.shape)
-        stoch = (np.abs(p.leak) > draw).astype(np.int64) * np.sign(p.leak)
-        leak = np.where(p.stochastic_leak == 1, stoch, p.leak)
-    else:
-        leak = p.leak
-    v = _saturate(v + omega * leak)
+    # 2. leak (skipped when every λ is 0: adding 0 changes nothing)
+    if p.has_leak:
+        omega = np.where(p.leak_reversal == 1, np.sign(v), 1)
+        if p.stochastic_leak.any():
+            if rng is None:
+                raise ValueError("a stochastic leak needs a seeded rng")
+            draw = rng.integers(0, 256, size=v.shape)
+            stoch = (np.abs(p.leak) > draw).astype(np.int64) * np.sign(p.leak)
+            leak = np.where(p.stochastic_leak == 1, stoch, p.leak)
+        else:
+            leak = p.leak
+        v = _saturate(v + omega * leak)
     # 3./4. thresholds
-    if p.threshold_mask.any():
+    if p.uniform_linear_saturating and not p.stochastic_threshold:
+        # The converted networks' case. V ≥ α ≥ 1 and V < −β ≤ 0 exclude each other,
+        # and saturating at −β is max(V, −β).
+        spikes = v >= p.threshold
+        return spikes, np.where(spikes, v - p.threshold, np.maximum(v, p.neg_floor))
+    if p.stochastic_threshold:
         if rng is None:
             raise ValueError("a stochastic threshold needs a seeded rng")
         eta = rng.integers(0, L.THRESHOLD_MASK_MAX + 1, size=v.shape) & p.threshold_mask
@@ -138,10 +162,10 @@ def step(v: np.ndarray, synaptic_input: np.ndarray, p: NeuronParams,
         eta = 0
     alpha = p.threshold + eta
     spikes = v >= alpha
-    pos = np.select([p.reset_mode == RESET_TO_VALUE, p.reset_mode == RESET_LINEAR],
-                    [np.broadcast_to(p.reset_value, v.shape), v - alpha], v)
     beta = np.where(p.neg_saturate == 1, p.neg_threshold, p.neg_threshold + eta)
     below = ~spikes & (v < -beta)
+    pos = np.select([p.reset_mode == RESET_TO_VALUE, p.reset_mode == RESET_LINEAR],
+                    [np.broadcast_to(p.reset_value, v.shape), v - alpha], v)
     neg = np.where(p.neg_saturate == 1, -p.neg_threshold,
                    np.select([p.reset_mode == RESET_TO_VALUE, p.reset_mode == RESET_LINEAR],
                              [np.broadcast_to(-p.reset_value, v.shape), v + beta], v))

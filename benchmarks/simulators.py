@@ -1,0 +1,109 @@
+"""Wall time of the 500 TREC test questions through three simulators of the same network.
+
+    python benchmarks/simulators.py --data-dir ../shared/data/trec --json OUT.json [--model DIR]
+
+Network-level (rnn2snn.spiking), core-level (rnn2snn.truenorth.simulator, from the
+exported configuration) and an independent Brian2 build (tests/brian2_build.py,
+numpy code generation) run the same converted network in one process; the chip's
+own real time is the number of ticks at 1 ms a tick, questions one after another.
+Without --model, the paper's network is trained first (seed 0, ~20 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def timed(fn, repeat: int):
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--json", required=True, help="where to write the results")
+    parser.add_argument("--model", help="model folder (default: train one, seed 0)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the fast simulators (median)")
+    args = parser.parse_args()
+
+    import torch
+    from brian2_build import run_brian2
+
+    from rnn2snn.constrain import input_levels
+    from rnn2snn.data import load_trec
+    from rnn2snn.data.text import encode
+    from rnn2snn.export import load_model, save_model
+    from rnn2snn.spiking.network import convert, simulate
+    from rnn2snn.truenorth.config_io import config_to_dict
+    from rnn2snn.truenorth.placement import decode_counts, encode_inputs, place
+    from rnn2snn.truenorth.simulator import run_cores
+
+    torch.set_num_threads(2)
+    train_ex, test_ex = load_trec(args.data_dir, allow_download=False)
+    model_dir = args.model
+    if model_dir is None:
+        from rnn2snn.pipeline import PipelineConfig, run_pipeline
+
+        result = run_pipeline(train_ex, test_ex, PipelineConfig(seed=0), progress=False,
+                              log=lambda *_: None)
+        model_dir = ROOT / "runs" / "benchmark-model"
+        save_model(model_dir, result.model, result.vocab, result.classes, result.config.spiking)
+    saved = load_model(model_dir)
+    data = encode(test_ex, saved.vocab, saved.classes)
+    x = input_levels(saved.model, data)
+    snn = convert(saved.integer(), saved.spiking)
+    config = place(snn)
+    T = snn.config.ticks_per_word
+
+    network_s, rec = timed(lambda: simulate(snn, x, data.lengths), args.repeat)
+
+    def core():
+        return run_cores(config, encode_inputs(config, x))
+
+    core_s, run = timed(core, args.repeat)
+    cfg_dict = config_to_dict(config)
+    inputs = encode_inputs(config, x)
+    brian_s, brian = timed(lambda: run_brian2(cfg_dict, inputs), 1)
+    outputs = [p.index for p in config.outputs]
+    same = bool(np.array_equal(decode_counts(config, run.outputs, data.lengths), rec.counts)
+                and np.array_equal(decode_counts(config, brian[:, :, outputs], data.lengths),
+                                   rec.counts))
+    ticks = int(np.sum(data.lengths) * T + len(data.lengths) * snn.config.flush_ticks)
+    chip_s = ticks * 1e-3
+    out = {
+        "questions": len(data.lengths),
+        "network_s": network_s,
+        "core_s": core_s,
+        "brian2_s": brian_s,
+        "chip_realtime_s": chip_s,
+        "brian2_over_network": brian_s / network_s,
+        "brian2_over_core": brian_s / core_s,
+        "core_over_network": core_s / network_s,
+        "chip_over_network": chip_s / network_s,
+        "chip_over_core": chip_s / core_s,
+        "spike_counts_identical": same,
+        "ticks": ticks,
+        "brian2_codegen": "numpy",
+    }
+    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Read and write a :class:`NetworkConfig` as versioned JSON (``rnn2snn export --format truenorth``).
+
+Format ``rnn2snn-truenorth``, version 1::
+
+    {"format": "rnn2snn-truenorth", "version": 1, "tick_seconds": 0.001,
+     "cores": [{"index": 0,
+                "axons": [{"type": 0..3}, ...],                 # ≤ 256
+                "crossbar": ["0110…", ...],                     # one row per axon, one char per neuron
+                "neurons": [{"weights": [S0, S1, S2, S3],       # −255…255
+                             "threshold": α, "neg_threshold": β, "leak": λ,
+                             "leak_reversal": 0|1, "reset_mode": 0|1|2, "reset_value": R,
+                             "neg_saturate": 0|1, "threshold_mask": M, "stochastic_leak": 0|1,
+                             "stochastic_synapse": [0|1]*4,
+                             "target": {"core": c, "axon": a, "delay": 1…15} | null}, ...]}],
+     "inputs": [{"core": c, "axon": a}, ...],    # input port k drives that axon
+     "outputs": [{"core": c, "neuron": n}, ...], # output port k reads that neuron
+     "meta": {...}}                               # how data maps onto ports (not read by the simulator)
+
+Loading checks every field against the hardware ranges and names the field
+(``cores[0].neurons[3].target.delay``) and the limit when it refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rnn2snn._atomic import write_text_atomic
+from rnn2snn.errors import ConfigFileError, HardwareLimitError
+from rnn2snn.spiking.neuron import NeuronParams
+from rnn2snn.truenorth import limits as L
+from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port
+
+FORMAT, VERSION = "rnn2snn-truenorth", 1
+NEURON_FIELDS = ("threshold", "neg_threshold", "leak", "leak_reversal", "reset_mode",
+                 "reset_value", "neg_saturate", "threshold_mask", "stochastic_leak")
+
+
+def config_to_dict(config: NetworkConfig) -> dict:
+    cores = []
+    for core in config.cores:
+        neurons = []
+        for j in range(core.n_neurons):
+            tc = int(core.target_core[j])
+            neuron = {"weights": [int(w) for w in core.type_weights[j]]}
+            neuron.update({f: int(getattr(core.neurons, f)[j]) for f in NEURON_FIELDS})
+            neuron["stochastic_synapse"] = [int(s) for s in core.stochastic_synapse[j]]
+            neuron["target"] = None if tc == NO_TARGET else {
+                "core": tc, "axon": int(core.target_axon[j]), "delay": int(core.target_delay[j])}
+            neurons.append(neuron)
+        cores.append({
+            "index": core.index,
+            "axons": [{"type": int(t)} for t in core.axon_types],
+            "crossbar": ["".join("1" if b else "0" for b in row) for row in core.crossbar],
+            "neurons": neurons,
+        })
+    return {
+        "format": FORMAT, "version": VERSION, "tick_seconds": L.TICK_SECONDS,
+        "cores": cores,
+        "inputs": [{"core": p.core, "axon": p.index} for p in config.inputs],
+        "outputs": [{"core": p.core, "neuron": p.index} for p in config.outputs],
+        "meta": config.meta,
+    }
+
+
+def save_config(config: NetworkConfig, path: str | os.PathLike) -> Path:
+    """Write the configuration as JSON, atomically."""
+    return write_text_atomic(path, json.dumps(config_to_dict(config), separators=(",", ":")) + "\n")
+
+
+class _Reader:
+    """Typed access to the JSON tree that names the field path in every error."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, msg: str):
+        raise ConfigFileError(f"{self.source}: {path}: {msg}")
+
+    def get(self, obj, key, path, kind):
+        if not isinstance(obj, dict):
+            self.fail(path, "expected an object")
+        if key not in obj:
+            self.fail(f"{path}.{key}" if path else key, "missing")
+        value = obj[key]
+        here = f"{path}.{key}" if path else key
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            self.fail(here, f"expected an integer, got {value!r}")
+        if kind is list and not isinstance(value, list):
+            self.fail(here, "expected a list")
+        return value
+
+    def int_in(self, obj, key, path, lo, hi):
+        return self.value_in(self.get(obj, key, path, int), f"{path}.{key}", lo, hi)
+
+    def value_in(self, value, path, lo, hi):
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, f"expected an integer, got {value!r}")
+        if not lo <= value <= hi:
+            raise HardwareLimitError(
+                f"{self.source}: {path}={value} is outside the hardware range {lo}…{hi}")
+        return value
+
+
+def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
+    """Build and validate a configuration from its JSON tree."""
+    r = _Reader(source)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        r.fail("format", f"not an {FORMAT} file")
+    if data.get("version") != VERSION:
+        r.fail("version", f"{data.get('version')!r}, this rnn2snn reads version {VERSION}")
+    raw_cores = r.get(data, "cores", "", list)
+    n_cores = len(raw_cores)
+    cores = []
+    for c, rc in enumerate(raw_cores):
+        path = f"cores[{c}]"
+        axons = r.get(rc, "axons", path, list)
+        if len(axons) > L.AXONS_PER_CORE:
+            raise HardwareLimitError(f"{source}: {path}.axons: {len(axons)} axons, over the limit "
+                                     f"of {L.AXONS_PER_CORE} axons a core")
+        types = [r.int_in(a, "type", f"{path}.axons[{i}]", 0, L.AXON_TYPES - 1)
+                 for i, a in enumerate(axons)]
+        neurons = r.get(rc, "neurons", path, list)
+        if len(neurons) > L.NEURONS_PER_CORE:
+            raise HardwareLimitError(f"{source}: {path}.neurons: {len(neurons)} neurons, over the "
+                                     f"limit of {L.NEURONS_PER_CORE} neurons a core")
+        rows = r.get(rc, "crossbar", path, list)
+        if len(rows) != len(axons):
+            r.fail(f"{path}.crossbar", f"{len(rows)} rows for {len(axons)} axons")
+        crossbar = np.zeros((len(axons), len(neurons)), dtype=bool)
+        for i, row in enumerate(rows):
+            if not isinstance(row, str) or len(row) != len(neurons) or set(row) - {"0", "1"}:
+                r.fail(f"{path}.crossbar[{i}]", f"expected a string of {len(neurons)} '0'/'1'")
+            crossbar[i] = np.frombuffer(row.encode(), dtype=np.uint8) == ord("1")
+        weights, fields = [], {f: [] for f in NEURON_FIELDS}
+        stoch, targets = [], []
+        limits = {"threshold": (L.THRESHOLD_MIN, L.THRESHOLD_MAX),
+                  "neg_threshold": (L.NEG_THRESHOLD_MIN, L.NEG_THRESHOLD_MAX),
+                  "leak": (L.LEAK_MIN, L.LEAK_MAX), "leak_reversal": (0, 1), "reset_mode": (0, 2),
+                  "reset_value": (L.RESET_MIN, L.RESET_MAX), "neg_saturate": (0, 1),
+                  "threshold_mask": (0, L.THRESHOLD_MASK_MAX), "stochastic_leak": (0, 1)}
+        for j, rn in enumerate(neurons):
+            npath = f"{path}.neurons[{j}]"
+            w = r.get(rn, "weights", npath, list)
+            if len(w) != L.AXON_TYPES:
+                r.fail(f"{npath}.weights", f"expected {L.AXON_TYPES} weights, one per axon type")
+            weights.append([r.value_in(x, f"{npath}.weights[{g}]", L.WEIGHT_MIN, L.WEIGHT_MAX)
+                            for g, x in enumerate(w)])
+            for f in NEURON_FIELDS:
+                fields[f].append(r.int_in(rn, f, npath, *limits[f]))
+            s = r.get(rn, "stochastic_synapse", npath, list)
+            if len(s) != L.AXON_TYPES or any(x not in (0, 1) or isinstance(x, bool) for x in s):
+                r.fail(f"{npath}.stochastic_synapse", "expected four 0/1 values")
+            stoch.append(s)
+            if "target" not in rn:
+                r.fail(f"{npath}.target", "missing (null for none)")
+            t = rn["target"]
+            if t is None:
+                targets.append((NO_TARGET, 0, 0))
+                continue
+            tpath = f"{npath}.target"
+            tc = r.get(t, "core", tpath, int)
+            if not 0 <= tc < n_cores:
+                r.fail(f"{tpath}.core", f"core {tc} does not exist ({n_cores} cores)")
+            ta = r.int_in(t, "axon", tpath, 0, L.AXONS_PER_CORE - 1)
+            td = r.int_in(t, "delay", tpath, L.DELAY_MIN, L.DELAY_MAX)
+            targets.append((tc, ta, td))
+        n = len(neurons)
+        tg = np.array(targets, dtype=np.int64).reshape(n, 3)
+        cores.append(CoreConfig(
+            axon_types=np.array(types, dtype=np.int64),
+            crossbar=crossbar,
+            type_weights=np.array(weights, dtype=np.int64).reshape(n, L.AXON_TYPES),
+            neurons=NeuronParams.make(n, where=f"{source}: {path}: ",
+                                      **{f: np.array(v, dtype=np.int64) for f, v in fields.items()}),
+            stochastic_synapse=np.array(stoch, dtype=np.int64).reshape(n, L.AXON_TYPES),
+            target_core=tg[:, 0], target_axon=tg[:, 1], target_delay=tg[:, 2], index=c))
+    inputs = [Port(r.get(p, "core", f"inputs[{k}]", int), r.get(p, "axon", f"inputs[{k}]", int))
+              for k, p in enumerate(r.get(data, "inputs", "", list))]
+    outputs = [Port(r.get(p, "core", f"outputs[{k}]", int), r.get(p, "neuron", f"outputs[{k}]", int))
+               for k, p in enumerate(r.get(data, "outputs", "", list))]
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        r.fail("meta", "expected an object")
+    try:
+        return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, meta=meta)
+    except HardwareLimitError as exc:
+        raise HardwareLimitError(f"{source}: {exc}") from None
+
+
+def load_config(path: str | os.PathLike) -> NetworkConfig:
+    """Read and validate a configuration file; refuses truncated, non-JSON or out-of-range files."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigFileError(f"{path}: no such file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"{path}: not valid JSON (truncated or not a configuration): {exc}") from None
+    return config_from_dict(data, str(path))

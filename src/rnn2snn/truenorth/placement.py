@@ -1,0 +1,151 @@
+"""Placement of a converted recurrent layer onto TrueNorth cores, and its data adapters.
+
+Every recurrent neuron j sits on one core (greedy split, see
+:func:`rnn2snn.truenorth.resources.partition_neurons`). A core holds one axon per
+(source, type) its neurons read — axon copies realise 16-level weights — and, for
+each recurrent neuron, one copy per axon its spikes feed (on any core) plus one
+copy for its output port — neuron copies realise fan-out. Copies share the
+crossbar column and parameters, so they spike together. Inputs (the off-chip
+projection) enter through one input port per input axon.
+
+:func:`encode_inputs` and :func:`decode_counts` translate between word-level data
+and port spike trains, using the timing recorded in ``meta``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn2snn.errors import HardwareLimitError
+from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingRNN, schedule_mask
+from rnn2snn.truenorth import limits as L
+from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port
+from rnn2snn.truenorth.resources import partition_neurons
+
+NEG_TYPE = 3
+
+
+def place(snn: SpikingRNN) -> NetworkConfig:
+    """Build the core configuration of a converted layer (see module docstring)."""
+    cfg = snn.config
+    bits = np.asarray(snn.bits).astype(bool)  # (4, H, S)
+    n_in, h = snn.n_inputs, snn.n_hidden
+    groups = partition_neurons(bits, n_in)
+    core_of = np.empty(h, dtype=np.int64)
+    for c, g in enumerate(groups):
+        core_of[g] = c
+    # axons of each core: (source, type) pairs its neurons use, sources in order, types 0..3
+    axon_lists = []
+    for g in groups:
+        used = bits[:, g, :].any(axis=1)  # (4, S)
+        axon_lists.append([(int(s), int(t)) for s in range(used.shape[1]) for t in range(4)
+                           if used[t, s]])
+    axon_index = [{a: i for i, a in enumerate(al)} for al in axon_lists]
+    # neurons of each core: for recurrent neuron j, copies → each (core, axon) reading j, + output
+    feeds = {j: [] for j in range(h)}
+    for c, al in enumerate(axon_lists):
+        for i, (s, t) in enumerate(al):
+            if s >= n_in:
+                feeds[s - n_in].append((c, i, t))
+    cores, outputs = [], [None] * h
+    neuron_of: list[list[int]] = []  # per core: hidden unit of each neuron
+    for c, g in enumerate(groups):
+        al = axon_lists[c]
+        units, t_core, t_axon, t_delay = [], [], [], []
+        for j in g:
+            for tc, ta, t in feeds[int(j)]:
+                units.append(int(j))
+                t_core.append(tc)
+                t_axon.append(ta)
+                t_delay.append(cfg.neg_delay if t == NEG_TYPE else cfg.delay)
+            outputs[int(j)] = Port(c, len(units))
+            units.append(int(j))
+            t_core.append(NO_TARGET)
+            t_axon.append(0)
+            t_delay.append(0)
+        if len(units) > L.NEURONS_PER_CORE:
+            raise HardwareLimitError(
+                f"core {c}: {len(units)} neurons with copies, over the limit of "
+                f"{L.NEURONS_PER_CORE}: the recurrent layer's fan-out is too large for this split")
+        unit_arr = np.array(units, dtype=np.int64)
+        crossbar = np.zeros((len(al), len(units)), dtype=bool)
+        for i, (s, t) in enumerate(al):
+            crossbar[i] = bits[t, unit_arr, s]
+        n = len(units)
+        cores.append(CoreConfig(
+            axon_types=np.array([t for _, t in al], dtype=np.int64),
+            crossbar=crossbar,
+            type_weights=np.tile(np.array(TYPE_WEIGHTS, dtype=np.int64), (n, 1)),
+            neurons=snn.neurons.take(unit_arr),
+            stochastic_synapse=np.zeros((n, 4), dtype=np.int64),
+            target_core=np.array(t_core, dtype=np.int64),
+            target_axon=np.array(t_axon, dtype=np.int64),
+            target_delay=np.array(t_delay, dtype=np.int64),
+            index=c,
+        ))
+        neuron_of.append(units)
+    inputs, input_source = [], []
+    for c, al in enumerate(axon_lists):
+        for i, (s, t) in enumerate(al):
+            if s < n_in:
+                inputs.append(Port(c, i))
+                input_source.append([s, t])
+    meta = {
+        "kind": "elman-recurrent-layer",
+        "n_inputs": n_in,
+        "n_hidden": h,
+        "levels": snn.levels,
+        "ticks_per_word": cfg.ticks_per_word,
+        "flush_ticks": cfg.flush_ticks,
+        "input_schedule": cfg.input_schedule,
+        "neg_input_schedule": cfg.neg_input_schedule,
+        "input_port_source": input_source,  # per input port: [projection unit, axon type]
+        "output_port_unit": list(range(h)),  # output port k reads recurrent unit k
+        "neuron_unit": neuron_of,  # per core, per neuron: the recurrent unit it copies
+    }
+    del axon_index
+    return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, meta=meta)
+
+
+def encode_inputs(config: NetworkConfig, x: np.ndarray) -> np.ndarray:
+    """Input port spikes (B, ticks, ports) for input levels ``x`` (B, L, P).
+
+    A port carrying projection unit ``i`` on type ``g`` spikes where the word's
+    schedule for that type places level ``x[·, k, i]``.
+    """
+    m = config.meta
+    T = m["ticks_per_word"]
+    x = np.asarray(x, dtype=np.int64)
+    batch, steps, _ = x.shape
+    ticks = steps * T + m["flush_ticks"]
+    src = np.array(m["input_port_source"], dtype=np.int64).reshape(-1, 2)
+    out = np.zeros((batch, ticks, len(src)), dtype=bool)
+    for sched_key, types in (("input_schedule", [0, 1, 2]), ("neg_input_schedule", [NEG_TYPE])):
+        ports = np.flatnonzero(np.isin(src[:, 1], types))
+        if not len(ports):
+            continue
+        mask = schedule_mask(x[:, :, src[ports, 0]], T, m[sched_key])  # (B, L, ports, T)
+        out[:, : steps * T, ports] = mask.transpose(0, 1, 3, 2).reshape(batch, steps * T, len(ports))
+    return out
+
+
+def decode_counts(config: NetworkConfig, outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Spike counts per word window (B, L, H) from output port spikes (B, ticks, H).
+
+    The same windows as the network-level simulator: word ``k`` owns ticks
+    ``[k·T, (k+1)·T)``; the flush ticks belong to a question's last word.
+    """
+    m = config.meta
+    T, flush = m["ticks_per_word"], m["flush_ticks"]
+    lengths = np.asarray(lengths, dtype=np.int64)
+    batch, ticks, _ = outputs.shape
+    steps = (ticks - flush) // T
+    units = np.array(m["output_port_unit"], dtype=np.int64)
+    counts = np.zeros((batch, steps, m["n_hidden"]), dtype=np.int64)
+    t = np.arange(ticks)
+    for b in range(batch):
+        n = int(lengths[b])
+        keep = t < n * T + flush
+        word = np.minimum(t[keep] // T, n - 1)
+        np.add.at(counts[b], (word[:, None], units[None, :]), outputs[b, keep].astype(np.int64))
+    return counts
