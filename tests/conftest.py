@@ -35,6 +35,7 @@ SMALL = PipelineConfig(
     seed=0,
     train=TrainConfig(epochs=6, lr=3e-3),
     finetune=TrainConfig(epochs=2, lr=1e-3),
+    spiking_finetune=TrainConfig(epochs=1, lr=5e-4),
 )
 
 

@@ -130,6 +130,28 @@ def cmd_verify(args) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_sweep(args) -> int:
+    import json
+
+    from rnn2snn.pipeline import PipelineConfig
+    from rnn2snn.presets import get_preset
+    from rnn2snn.sweep import parse_grid, run_sweep, write_sweep
+
+    grid = parse_grid(args.grid or [])
+    if not grid:
+        raise Rnn2SnnError("--grid NAME=V1,V2 is needed at least once")
+    data = _load_data(args)
+    base = get_preset(args.preset) if args.preset else PipelineConfig()
+    start = time.perf_counter()
+    rows = run_sweep(grid, data, base, backend=args.backend, workers=args.workers,
+                     progress=not args.quiet, ray_address=args.ray_address)
+    summary = write_sweep(rows, args.out)
+    print(f"{len(rows)} runs in {time.perf_counter() - start:.0f} s; wrote {args.out}/sweep.csv, "
+          f"sweep.json, sweep.png")
+    print("best by validation: " + json.dumps(summary["best_by_validation"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnn2snn", description="Trained Elman RNNs to spiking networks for TrueNorth.")
@@ -155,6 +177,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model folder (e.g. OUT/model)")
     p.add_argument("question", nargs="*", help="the question text")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("sweep", help="grid search over sizes, constraints and timing")
+    _add_data_args(p)
+    p.add_argument("--grid", action="append", metavar="NAME=V1,V2",
+                   help="a parameter and its values (repeat for more), e.g. hidden_dim=16,24 seed=0,1")
+    p.add_argument("--preset", help="base configuration the grid modifies")
+    p.add_argument("--out", default="runs/sweep", help="output folder")
+    p.add_argument("--backend", choices=("local", "ray"), default="local")
+    p.add_argument("--workers", type=int, help="parallel runs (default: CPU count)")
+    p.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("export", help="write the TrueNorth core configuration of a model")
     p.add_argument("--model", required=True, help="model folder")

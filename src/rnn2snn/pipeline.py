@@ -27,6 +27,7 @@ from rnn2snn.data.text import Encoded, Examples, Vocabulary, encode, stratified_
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.model.train import TrainConfig, accuracy, train
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
+from rnn2snn.spiking.finetune import finetune_spiking
 from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
 from rnn2snn.truenorth.placement import encode_inputs, place
 from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
@@ -53,6 +54,8 @@ class PipelineConfig:
     activity_levels: int = 16
     train: TrainConfig = TrainConfig(epochs=30, lr=3e-3)
     finetune: TrainConfig = TrainConfig(epochs=12, lr=1e-3)
+    # Fine-tuning against the spiking dynamics after the last constraint (epochs=0: off).
+    spiking_finetune: TrainConfig = TrainConfig(epochs=6, lr=5e-4, patience=3)
     spiking: SpikingConfig = SpikingConfig()
     vectors: str | None = None
 
@@ -144,6 +147,28 @@ def spiking_predictions(model: ElmanClassifier, snn: SpikingRNN, data: Encoded,
     return readout_logits(model, rec.counts, data.lengths).argmax(1), rec
 
 
+def conversion_summary(model: ElmanClassifier, spiking: SpikingConfig, val: Encoded,
+                       test: Encoded) -> dict:
+    """Integer vs spiking accuracy (validation and test) and the count mismatch on test."""
+    net = to_integer(model)
+    snn = convert(net, spiking)
+    out = {}
+    for name, data in (("val", val), ("test", test)):
+        x, act = integer_activity(model, net, data)
+        rec = simulate(snn, x, data.lengths)
+        ip = readout_logits(model, act, data.lengths).argmax(1)
+        sp = readout_logits(model, rec.counts, data.lengths).argmax(1)
+        out[f"{name}_integer_accuracy"] = float((ip == data.labels).mean())
+        out[f"{name}_spiking_accuracy"] = float((sp == data.labels).mean())
+        out[f"{name}_prediction_differs_share"] = float((ip != sp).mean())
+        if name == "test":
+            stats = compare_counts(rec.counts, act, data.lengths)
+            out.update({k: stats[k] for k in ("exact_share", "mean_abs_diff", "per_neuron_exact_share",
+                                              "per_question_mean_abs_diff")})
+    out["loss_points"] = 100 * (out["test_integer_accuracy"] - out["test_spiking_accuracy"])
+    return out
+
+
 def activity_estimate(snn: SpikingRNN, x: np.ndarray, lengths: np.ndarray) -> dict:
     """Place the layer on cores, run the core-level simulator, and estimate power from activity.
 
@@ -212,8 +237,12 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     t0 = time.perf_counter()
     quantize_model_activities(model, fit, config.activity_levels)
     train(model, fit, val, ft, "activities", progress)
-    finish("activities", t0)
     model.eval()
+    before = conversion_summary(model, config.spiking, val, test)
+    if config.spiking_finetune.epochs > 0:
+        finetune_spiking(model, fit, val, config.spiking,
+                         replace(config.spiking_finetune, seed=config.seed), progress)
+    finish("activities", t0)
 
     t0 = time.perf_counter()
     net = to_integer(model)
@@ -231,6 +260,7 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     conversion["prediction_differs_share"] = float((int_pred != test_pred).mean())
     conversion["integer_equals_activities_stage"] = bool(
         float((int_pred == test.labels).mean()) == stages[3].test_accuracy)
+    conversion["before_spiking_finetune"] = before
 
     def classify(counts):
         return readout_logits(model, counts, test.lengths).argmax(1)

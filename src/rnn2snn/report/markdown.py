@@ -9,6 +9,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _q(d: dict) -> str:
+    return f"{d['median']:.2f} / {d['p90']:.2f} / {d['max']:.2f}"
+
+
 def render_report(results: dict, constants: list[dict], command: str = "") -> str:
     """Markdown text of a run from its ``results.json`` dict."""
     hw, conv = results["hardware"], results["conversion"]
@@ -60,6 +64,31 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         f"{conv['neuron_windows']} neuron × word windows (mean |difference| "
         f"{conv['mean_abs_diff']:.2f}, largest {conv['max_abs_diff']}).",
         "",
+    ]
+    b = conv.get("before_spiking_finetune")
+    if b:
+        lines += [
+            "Fine-tuning against the spiking dynamics (forward on simulated spike counts, "
+            "straight-through gradient of the integer network; epochs chosen on validation):",
+            "",
+            "| | integer net (test) | spiking net (test) | loss (points) | predictions differing "
+            "| exact counts | mean abs diff | per-question mean abs diff: median / p90 / max |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            f"| before | {_pct(b['test_integer_accuracy'])} | {_pct(b['test_spiking_accuracy'])} | "
+            f"{b['loss_points']:+.1f} | {_pct(b['test_prediction_differs_share'])} | "
+            f"{_pct(b['exact_share'])} | {b['mean_abs_diff']:.2f} | "
+            f"{_q(b['per_question_mean_abs_diff'])} |",
+            f"| after | {_pct(results['stages'][3]['test_accuracy'])} | "
+            f"{_pct(results['stages'][4]['test_accuracy'])} | {conv['loss_points']:+.1f} | "
+            f"{_pct(conv['prediction_differs_share'])} | {_pct(conv['exact_share'])} | "
+            f"{conv['mean_abs_diff']:.2f} | {_q(conv['per_question_mean_abs_diff'])} |",
+            "",
+            "Spike-count agreement per recurrent neuron (share of word windows exact), before → after: "
+            + ", ".join(f"{x:.2f}→{y:.2f}" for x, y in zip(b["per_neuron_exact_share"],
+                                                          conv["per_neuron_exact_share"], strict=True)),
+            "",
+        ]
+    lines += [
         "Where the loss comes from — the conversion re-run with one design choice undone:",
         "",
         "| variant | cause probed | test accuracy | predictions differing | exact counts | mean abs diff |",

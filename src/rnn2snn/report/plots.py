@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rnn2snn._atomic import write_atomic  # noqa: E402
@@ -83,4 +84,31 @@ def plot_count_mismatch(histogram: dict, path: str | os.PathLike) -> Path:
     ax.set_xlabel("spike count − integer activity (clipped at ±5)")
     ax.set_ylabel("neuron windows")
     ax.set_title("Conversion mismatch per word window")
+    return _save(fig, path)
+
+
+def plot_sweep(rows: list[dict], path: str | os.PathLike, paper=(1, 17.09, 0.74),
+               front_cores=(), front_power=()) -> Path:
+    """Spiking test accuracy against cores and against estimated power; Pareto fronts drawn,
+    the paper's point (cores, µW, accuracy) marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    acc = np.array([r["test_spiking"] for r in rows])
+    for ax, key, front, px, label in ((axes[0], "cores", front_cores, paper[0], "cores"),
+                                      (axes[1], "power_uw", front_power, paper[1],
+                                       "estimated power, core share (µW)")):
+        xs = np.array([r[key] for r in rows], dtype=float)
+        ax.scatter(xs, acc, color="#9bbbd9", label="designs", zorder=2)
+        idx = sorted(front, key=lambda i: xs[i])
+        if idx:
+            ax.plot(xs[idx], acc[idx], "-o", color="#3b6ea5", label="Pareto front", zorder=3)
+        ax.scatter([px], [paper[2]], marker="*", s=160, color="#c0392b",
+                   label="Diehl et al. 2016", zorder=4)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("spiking test accuracy")
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle("Accuracy against hardware cost")
     return _save(fig, path)

@@ -27,6 +27,8 @@ def compare_counts(counts: np.ndarray, activity: np.ndarray, lengths: np.ndarray
     per_neuron_exact = (diff == 0).mean(axis=0) if diff.size else np.zeros(counts.shape[2])
     question_exact = np.array([(counts[b, :n] == activity[b, :n]).all()
                                for b, n in enumerate(lengths)])
+    question_mad = np.array([np.abs(counts[b, :n] - activity[b, :n]).mean()
+                             for b, n in enumerate(lengths)])
     values, freq = np.unique(np.clip(diff, -5, 5), return_counts=True)
     return {
         "windows": int(diff.shape[0]),
@@ -36,6 +38,9 @@ def compare_counts(counts: np.ndarray, activity: np.ndarray, lengths: np.ndarray
         "max_abs_diff": int(np.abs(diff).max()) if diff.size else 0,
         "per_neuron_exact_share": [round(float(v), 4) for v in per_neuron_exact],
         "questions_all_exact_share": float(question_exact.mean()),
+        "per_question_mean_abs_diff": {
+            "median": float(np.median(question_mad)), "p90": float(np.percentile(question_mad, 90)),
+            "max": float(question_mad.max())},
         "diff_histogram": {int(v): int(f) for v, f in zip(values, freq, strict=False)},
     }
 

@@ -57,7 +57,8 @@ def _routes(config: NetworkConfig) -> list[_Routes]:
     for core in config.cores:
         groups = []
         has = core.target_core != NO_TARGET
-        keys = sorted({(int(c), int(d)) for c, d in zip(core.target_core[has], core.target_delay[has], strict=False)})
+        pairs = np.stack([core.target_core[has], core.target_delay[has]], axis=1)
+        keys = sorted({(int(c), int(d)) for c, d in pairs})
         for tc, d in keys:
             sel = np.flatnonzero(has & (core.target_core == tc) & (core.target_delay == d))
             axons = core.target_axon[sel]

@@ -1,0 +1,71 @@
+"""The sweep: grid parsing, Pareto front, selection by validation, local and Ray backends."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
+from rnn2snn.presets import get_preset
+from rnn2snn.sweep import pareto_front, parse_grid, point_config, run_sweep, select_best, write_sweep
+
+
+def test_parse_grid_and_point_config():
+    grid = parse_grid(["hidden_dim=16,24", "delay=15", "lr=0.001"])
+    assert grid == {"hidden_dim": [16, 24], "delay": [15], "lr": [0.001]}
+    cfg = point_config(get_preset("paper"), {"hidden_dim": 24, "delay": 8, "epochs": 3})
+    assert cfg.hidden_dim == 24 and cfg.spiking.delay == 8 and cfg.spiking.neg_delay == 8
+    assert cfg.train.epochs == 3
+    with pytest.raises(Rnn2SnnError, match="unknown parameter"):
+        parse_grid(["colour=red"])
+    with pytest.raises(HardwareLimitError, match="delay=16"):
+        point_config(get_preset("paper"), {"delay": 16})
+
+
+def test_pareto_front_and_selection():
+    keys = ("hidden_dim", "seed", "cores", "power_uw", "test_spiking", "val_spiking")
+    rows = [dict(zip(keys, values, strict=True)) for values in [
+        (16, 0, 1, 17.0, 0.80, 0.81),
+        (16, 1, 1, 17.0, 0.82, 0.79),
+        (64, 0, 4, 68.0, 0.81, 0.90),
+        (99, 0, 8, 136.0, 0.86, 0.70),
+    ]]
+    assert pareto_front(rows, "cores", "test_spiking") == [1, 3]
+    assert select_best(rows)["hidden_dim"] == 64  # validation decides, not test
+    best1 = select_best(rows, max_cores=1)
+    assert best1["hidden_dim"] == 16 and best1["runs"] == 2 and best1["val_spiking"] == pytest.approx(0.80)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(trec):
+    train, test = trec
+    return train.subset(range(500)), test.subset(range(80))
+
+
+GRID = {"hidden_dim": [8, 12], "seed": [0]}
+
+
+def test_local_sweep_writes_table_and_plot(tiny_data, tmp_path):
+    base = get_preset("tiny")
+    rows = run_sweep(GRID, tiny_data, base, backend="local", workers=2, progress=False)
+    assert [r["hidden_dim"] for r in rows] == [8, 12]
+    assert all(r["cores"] == 1 and 0 <= r["test_spiking"] <= 1 for r in rows)
+    summary = write_sweep(rows, tmp_path)
+    assert (tmp_path / "sweep.png").stat().st_size > 1000
+    assert "hidden_dim" in (tmp_path / "sweep.csv").read_text().splitlines()[0]
+    assert json.loads((tmp_path / "sweep.json").read_text())["best_by_validation"] == summary[
+        "best_by_validation"]
+
+
+def test_ray_sweep_gives_the_same_table(tiny_data):
+    pytest.importorskip("ray")
+    base = get_preset("tiny")
+    local = run_sweep(GRID, tiny_data, base, backend="local", workers=2, progress=False)
+    ray_rows = run_sweep(GRID, tiny_data, base, backend="ray", workers=2, progress=False)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in local]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in ray_rows]
+
+
+def test_unknown_backend(tiny_data):
+    with pytest.raises(Rnn2SnnError, match="backend"):
+        run_sweep(GRID, tiny_data, replace(get_preset("tiny")), backend="slurm", progress=False)
