@@ -50,3 +50,26 @@ def test_refused_hardware_parameters_exit_cleanly(tmp_path, capsys, trec_dir):
 def test_predict_with_missing_model(tmp_path, capsys):
     assert main(["predict", "--model", str(tmp_path / "none"), "hi"]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_export_and_verify_commands(small_run, tmp_path, capsys, trec_dir):
+    from rnn2snn.export import save_model
+
+    r = small_run
+    model = save_model(tmp_path / "model", r.model, r.vocab, r.classes, r.config.spiking)
+    out = tmp_path / "tn.json"
+    assert main(["export", "--model", str(model), "--format", "truenorth", "--out", str(out)]) == 0
+    assert "1 core(s)" in capsys.readouterr().out
+    args = ["verify", "--model", str(model), "--data-dir", str(trec_dir), "--limit", "40"]
+    assert main(args + ["--config", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "questions: 40" in printed and "mismatches: 0" in printed
+    data = json.loads(out.read_text())
+    data["cores"][0]["neurons"][0]["threshold"] += 3
+    out.write_text(json.dumps(data))
+    assert main(args + ["--config", str(out)]) == 1
+    assert "mismatches: 0" not in capsys.readouterr().out
+    data["cores"][0]["neurons"][0]["target"] = {"core": 0, "axon": 0, "delay": 0}
+    out.write_text(json.dumps(data))
+    assert main(args + ["--config", str(out)]) == 2
+    assert "delay=0" in capsys.readouterr().err

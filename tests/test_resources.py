@@ -47,3 +47,28 @@ def test_power_core_share_and_activity():
     assert p.static_uw == pytest.approx(42e3 / 4096)
     with pytest.raises(ValueError):
         core_share_power_uw(-1)
+
+
+def test_block_fan_in_mask_respects_core_budgets():
+    import torch
+
+    from rnn2snn.constrain.steps import block_fan_in_mask
+
+    rng = np.random.default_rng(1)
+    w = torch.from_numpy(rng.normal(size=(64, 64 + 64)))
+    mask, groups = block_fan_in_mask(w, n_inputs=64, n_cores=4, max_fan_in=64)
+    mask = mask.numpy()
+    assert [len(g) for g in groups] == [16] * 4
+    for g in groups:
+        rows = mask[g]
+        assert (rows == rows[0]).all() and rows[0].sum() <= 64  # one source set per core
+    # a worst case: every weight -1 uses all four axon types; the split still fits
+    bits = split_weights(np.where(mask, -1, 0))
+    r = count_resources(bits, 64, groups)
+    assert r.cores == 4 and r.axons <= 4 * 256 and r.neurons <= 4 * 256
+
+
+def test_groups_that_do_not_fit_are_refused():
+    w = np.full((20, 300), -1)
+    with pytest.raises(HardwareLimitError, match="core 0: its neurons read 1200 axons"):
+        count_resources(split_weights(w), 280, [list(range(20))])

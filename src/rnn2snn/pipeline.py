@@ -50,6 +50,7 @@ class PipelineConfig:
     min_count: int = 2
     val_fraction: float = 0.1
     max_fan_in: int = 64
+    cores: int | None = None  # spread the recurrent layer over this many cores (block fan-in)
     weight_levels: int = 16
     activity_levels: int = 16
     train: TrainConfig = TrainConfig(epochs=30, lr=3e-3)
@@ -115,6 +116,16 @@ class PipelineResult:
                                       - self.stage("spiking").test_accuracy),
                 **self.conversion,
                 "ablation": self.ablation,
+            },
+            "constraints": {
+                "threshold": self.integer.threshold,
+                "weight_range": [int(self.integer.weights.min()), int(self.integer.weights.max())],
+                "max_fan_in": int(self.model.constraints.mask.sum(1).max()
+                                   if self.model.constraints.mask is not None
+                                   else self.integer.weights.shape[1]),
+                "pruned_connections": self.extra.get("pruned_connections", 0),
+                "core_groups": None if self.integer.groups is None else len(self.integer.groups),
+                "recurrent_bias": "none (the on-chip layer has no bias; leak = 0)",
             },
             "seed": self.config.seed,
             "wall_seconds": self.wall_seconds,
@@ -226,12 +237,12 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     train(model, fit, val, replace(config.train, seed=config.seed), "float", progress)
     finish("float", t0)
     t0 = time.perf_counter()
-    pruned = limit_fan_in(model, config.max_fan_in)
+    pruned = limit_fan_in(model, config.max_fan_in, config.cores)
     train(model, fit, val, ft, "fan-in", progress)
     finish("fan_in", t0)
     t0 = time.perf_counter()
     half = config.weight_levels // 2
-    alpha = quantize_model_weights(model, -half, half - 1)
+    quantize_model_weights(model, -half, half - 1)
     train(model, fit, val, ft, "weights", progress)
     finish("weights", t0)
     t0 = time.perf_counter()
@@ -266,13 +277,13 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
         return readout_logits(model, counts, test.lengths).argmax(1)
 
     rows = ablation(net, x_test, test.lengths, act_test, classify, test.labels, config.spiking)
-    resources = count_resources(snn.bits, snn.n_inputs)
+    resources = count_resources(snn.bits, snn.n_inputs, snn.groups)
     hardware = activity_estimate(snn, x_test, test.lengths)
     hardware["cores_placed"] = hardware.pop("cores")
     result = PipelineResult(
         config=config, stages=stages, model=model, vocab=vocab, classes=classes, integer=net,
         snn=snn, resources=resources, power_uw=core_share_power_uw(resources.cores),
         conversion=conversion, ablation=rows, test=test, test_record=test_rec,
-        extra={"pruned_connections": pruned, "threshold": alpha, "hardware": hardware})
+        extra={"pruned_connections": pruned, "hardware": hardware})
     result.wall_seconds = time.perf_counter() - start
     return result

@@ -13,6 +13,11 @@ PRESETS: dict[str, PipelineConfig] = {
     # a wider recurrent layer (32 + 32 inputs = fan-in 64, 32 x 5 = 160 neurons) and
     # 128-d word vectors (off-chip). See README, "Beating the paper in one core".
     "best-1core": PipelineConfig(proj_dim=32, hidden_dim=32, embed_dim=128),
+    # Layers over several cores, each core one block of <= 64 sources (fan-in <= 64 per
+    # neuron, learned by weight magnitude), neuron copies within each core's 256.
+    "4core": PipelineConfig(proj_dim=64, hidden_dim=64, embed_dim=128, cores=4),
+    # 16 cores: width and dropout chosen on validation (rnn2snn sweep, README).
+    "16core": PipelineConfig(proj_dim=128, hidden_dim=256, embed_dim=128, dropout=0.4, cores=16),
     # A few epochs only: for trying the tool and for tests, not for results.
     "tiny": PipelineConfig(train=TrainConfig(epochs=3), finetune=TrainConfig(epochs=1),
                            spiking_finetune=TrainConfig(epochs=1, lr=5e-4)),

@@ -20,12 +20,14 @@ class IntegerRNN:
     w_rec : int64 (H, H) — weights from the layer's own previous activity.
     threshold : int — α, the number of weight units one activity level costs.
     levels : int — activity levels (16 → 0…15).
+    groups : the recurrent neurons of each core (block-sparse layers), or None.
     """
 
     w_in: np.ndarray
     w_rec: np.ndarray
     threshold: int
     levels: int = 16
+    groups: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         h = self.w_rec.shape[0]

@@ -33,9 +33,56 @@ def fan_in_mask(weights: torch.Tensor, max_fan_in: int) -> torch.Tensor:
     return torch.from_numpy(mask)
 
 
-def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64) -> int:
-    """Prune the recurrent layer to ``max_fan_in`` inputs per neuron; return connections pruned."""
-    mask = fan_in_mask(model.recurrent, max_fan_in)
+def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
+                      max_fan_in: int = 64) -> tuple[torch.Tensor, list[list[int]]]:
+    """A fan-in mask that spreads the layer over ``n_cores`` cores, and the core groups.
+
+    The H neurons are split into ``n_cores`` contiguous groups; each core gets one
+    set of at most ``max_fan_in`` sources (inputs or recurrent neurons), chosen
+    greedily by the summed weight magnitude of its neurons, so a core needs at most
+    ``4 × max_fan_in`` axons. A recurrent neuron read by ``r`` cores needs up to
+    ``4r + 1`` copies on its own core; sources are refused once that would overflow
+    the owner's 256 neurons. Returns the bool mask (H, P + H) and the groups.
+    """
+    from rnn2snn.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
+
+    w = np.abs(weights.detach().cpu().numpy())
+    h, n_src = w.shape
+    if not 1 <= n_cores <= h:
+        raise ValueError(f"cores must lie in 1…{h} (one neuron at least per core), got {n_cores}")
+    groups = [g.tolist() for g in np.array_split(np.arange(h), n_cores)]
+    owner = np.concatenate([np.full(len(g), c) for c, g in enumerate(groups)])
+    score = np.stack([w[g].sum(axis=0) for g in groups])  # (cores, sources)
+    slots = np.array([(NEURONS_PER_CORE - len(g)) // AXON_TYPES for g in groups])
+    chosen = [[] for _ in groups]
+    order = np.argsort(-score, axis=None, kind="stable")
+    for flat in order:
+        c, src = divmod(int(flat), n_src)
+        if len(chosen[c]) >= max_fan_in:
+            continue
+        if src >= n_inputs:
+            o = owner[src - n_inputs]
+            if slots[o] == 0:
+                continue
+            slots[o] -= 1
+        chosen[c].append(src)
+    mask = np.zeros((h, n_src), dtype=bool)
+    for c, g in enumerate(groups):
+        mask[np.ix_(g, chosen[c])] = True
+    return torch.from_numpy(mask), groups
+
+
+def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64, cores: int | None = None) -> int:
+    """Prune the recurrent layer to ``max_fan_in`` inputs per neuron; return connections pruned.
+
+    With ``cores``, the mask is block-sparse over that many cores
+    (:func:`block_fan_in_mask`); otherwise each neuron keeps its own strongest inputs.
+    """
+    if cores is None:
+        mask = fan_in_mask(model.recurrent, max_fan_in)
+    else:
+        mask, groups = block_fan_in_mask(model.recurrent, model.config.proj_dim, cores, max_fan_in)
+        model.constraints.groups = groups
     model.constraints.mask = mask
     with torch.no_grad():
         model.recurrent.mul_(mask.to(model.recurrent.dtype))
@@ -128,8 +175,9 @@ def to_integer(model: ElmanClassifier) -> IntegerRNN:
     w = model.effective_recurrent().detach().numpy()
     w = np.rint(w).astype(np.int64)
     p = model.config.proj_dim
+    groups = None if k.groups is None else tuple(tuple(int(j) for j in g) for g in k.groups)
     return IntegerRNN(w_in=w[:, :p], w_rec=w[:, p:], threshold=int(k.threshold),
-                      levels=int(k.activity_levels))
+                      levels=int(k.activity_levels), groups=groups)
 
 
 @torch.no_grad()

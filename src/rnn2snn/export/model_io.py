@@ -68,7 +68,8 @@ def save_model(directory: str | os.PathLike, model: ElmanClassifier, vocab: Voca
         "version": VERSION,
         "elman": model.config.to_dict(),
         "constraints": {"threshold": k.threshold, "w_min": k.w_min, "w_max": k.w_max,
-                        "activity_levels": k.activity_levels, "mask": k.mask is not None},
+                        "activity_levels": k.activity_levels, "mask": k.mask is not None,
+                        "groups": k.groups},
         "spiking": spiking.to_dict(),
         "classes": list(classes),
         "sha256": {WEIGHTS: _sha256(directory / WEIGHTS), VOCAB: _sha256(directory / VOCAB)},
@@ -150,6 +151,12 @@ def load_model(directory: str | os.PathLike) -> SavedModel:
     model.constraints.threshold = cons.get("threshold")
     model.constraints.w_min, model.constraints.w_max = cons.get("w_min", -8), cons.get("w_max", 7)
     model.constraints.activity_levels = cons.get("activity_levels")
+    groups = cons.get("groups")
+    if groups is not None:
+        flat = sorted(j for g in groups for j in g)
+        if flat != list(range(elman.hidden_dim)):
+            raise ModelFileError(f"{cfg_path}: 'groups' do not place each recurrent neuron once")
+        model.constraints.groups = [list(g) for g in groups]
     if cons.get("mask"):
         if "constraints.mask" not in tensors:
             raise ModelFileError(f"{directory / WEIGHTS}: the fan-in mask is missing")

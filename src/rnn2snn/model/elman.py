@@ -57,9 +57,13 @@ class Constraints:
     activity_levels : int or None
         When set (16), projection and recurrent activities are integer levels
         ``0 … activity_levels − 1``; recurrent ones are ``floor(Σ w·x / α)``.
+    groups : list of lists of int, or None
+        Recurrent neurons of each core, when the fan-in mask is block-sparse
+        (one source set per core); None: one core, or a greedy split.
     """
 
     mask: torch.Tensor | None = None
+    groups: list[list[int]] | None = None
     threshold: int | None = None
     w_min: int = -8
     w_max: int = 7

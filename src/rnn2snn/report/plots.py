@@ -35,7 +35,8 @@ def plot_stage_accuracy(stages: list[dict], path: str | os.PathLike,
     xs = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(7, 4))
     err = [s.get("test_std", 0.0) for s in stages]
-    ax.bar(xs - 0.2, test, 0.4, yerr=err, label="test", color="#3b6ea5", capsize=3)
+    ax.bar(xs - 0.2, test, 0.4, yerr=err if any(err) else None, label="test", color="#3b6ea5",
+           capsize=3)
     if all("val_accuracy" in s for s in stages):
         ax.bar(xs + 0.2, [s["val_accuracy"] for s in stages], 0.4, label="validation",
                color="#9bbbd9")

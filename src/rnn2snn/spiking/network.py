@@ -113,6 +113,7 @@ class SpikingRNN:
     config: SpikingConfig
     n_inputs: int
     levels: int = 16
+    groups: tuple[tuple[int, ...], ...] | None = None  # recurrent neurons of each core
 
     @property
     def n_hidden(self) -> int:
@@ -135,7 +136,7 @@ def convert(net: IntegerRNN, config: SpikingConfig = SpikingConfig()) -> Spiking
     neurons = NeuronParams.make(net.n_hidden, threshold=net.threshold, neg_threshold=beta,
                                 reset_mode=RESET_LINEAR, neg_saturate=config.neg_saturate)
     return SpikingRNN(bits=split_weights(net.weights), neurons=neurons, config=config,
-                      n_inputs=net.n_inputs, levels=net.levels)
+                      n_inputs=net.n_inputs, levels=net.levels, groups=net.groups)
 
 
 @dataclass
@@ -157,7 +158,8 @@ def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool =
     """Run questions through the spiking layer, all in parallel.
 
     x : int64 (B, L, P) input levels (0…levels−1); lengths : (B,) words per question.
-    Inputs after a question's end are zero; its counts are read up to its own end.
+    Inputs after a question's end are ignored; its counts are read up to its own end.
+    The spikes of every tick are kept (``raster``, returned when ``record``).
     """
     cfg = net.config
     x = np.asarray(x, dtype=np.int64)

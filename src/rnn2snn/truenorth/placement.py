@@ -30,7 +30,7 @@ def place(snn: SpikingRNN) -> NetworkConfig:
     cfg = snn.config
     bits = np.asarray(snn.bits).astype(bool)  # (4, H, S)
     n_in, h = snn.n_inputs, snn.n_hidden
-    groups = partition_neurons(bits, n_in)
+    groups = partition_neurons(bits, n_in, snn.groups)
     core_of = np.empty(h, dtype=np.int64)
     for c, g in enumerate(groups):
         core_of[g] = c
@@ -40,7 +40,6 @@ def place(snn: SpikingRNN) -> NetworkConfig:
         used = bits[:, g, :].any(axis=1)  # (4, S)
         axon_lists.append([(int(s), int(t)) for s in range(used.shape[1]) for t in range(4)
                            if used[t, s]])
-    axon_index = [{a: i for i, a in enumerate(al)} for al in axon_lists]
     # neurons of each core: for recurrent neuron j, copies → each (core, axon) reading j, + output
     feeds = {j: [] for j in range(h)}
     for c, al in enumerate(axon_lists):
@@ -103,7 +102,6 @@ def place(snn: SpikingRNN) -> NetworkConfig:
         "output_port_unit": list(range(h)),  # output port k reads recurrent unit k
         "neuron_unit": neuron_of,  # per core, per neuron: the recurrent unit it copies
     }
-    del axon_index
     return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, meta=meta)
 
 

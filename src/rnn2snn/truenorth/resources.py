@@ -2,10 +2,11 @@
 
 Rules (``shared/docs/truenorth.md``): a synapse is binary and its weight is the
 target neuron's weight for the axon's type, so a 16-level weight needs the source
-copied onto up to 4 axons of types S = 1, 2, 4, −8 (one axon per type any target
-uses). A neuron sends its spikes to exactly one axon, so a recurrent neuron needs
-one copy per axon it feeds, plus one copy for its output port (the off-chip
-readout). A core holds ≤ 256 axons and ≤ 256 neurons.
+copied onto up to 4 axons of types S = 1, 2, 4, −8 (one axon per type any neuron
+of the core uses). A neuron sends its spikes to exactly one axon, so a recurrent
+neuron needs one copy per axon it feeds, on any core, plus one copy for its output
+port (the off-chip readout); the copies live on its own core. A core holds
+≤ 256 axons and ≤ 256 neurons.
 """
 
 from __future__ import annotations
@@ -41,62 +42,81 @@ def axon_types_used(bits: np.ndarray) -> np.ndarray:
     return np.asarray(bits).astype(bool).any(axis=1)
 
 
-def partition_neurons(bits: np.ndarray, n_inputs: int) -> list[np.ndarray]:
-    """Greedy split of the H recurrent neurons over cores.
+def core_usage(bits: np.ndarray, n_inputs: int, groups: list[np.ndarray]):
+    """Axons (4, S) used by each core, and the neuron count of each core (copies included)."""
+    bits = np.asarray(bits).astype(bool)
+    used = [bits[:, g, :].any(axis=1) for g in groups]  # per core (4, S)
+    feeds = sum(u[:, n_inputs:].sum(axis=0) for u in used)  # axons each recurrent unit feeds
+    neurons = [int((feeds[g] + 1).sum()) for g in groups]
+    return used, neurons
 
-    Each core takes neurons in order while its axons (sources × types its neurons
-    use) and neurons (every recurrent neuron's copies that target this core's axons
-    are placed on the source's core; here: per core, its own neurons times their
-    copies) stay within 256. Returns the neuron indices of each core.
+
+def check_groups(bits: np.ndarray, n_inputs: int, groups: list[np.ndarray]) -> None:
+    """Refuse a split whose core needs more than 256 axons or 256 neurons, naming the core."""
+    h = np.asarray(bits).shape[1]
+    flat = np.sort(np.concatenate(groups)) if groups else np.array([])
+    if not np.array_equal(flat, np.arange(h)):
+        raise HardwareLimitError(f"core groups must place each of the {h} recurrent neurons once")
+    used, neurons = core_usage(bits, n_inputs, groups)
+    for c, (u, n) in enumerate(zip(used, neurons, strict=True)):
+        if int(u.sum()) > L.AXONS_PER_CORE:
+            raise HardwareLimitError(
+                f"core {c}: its neurons read {int(u.sum())} axons (sources × types), over the "
+                f"limit of {L.AXONS_PER_CORE} axons a core: reduce their fan-in or split them")
+        if n > L.NEURONS_PER_CORE:
+            raise HardwareLimitError(
+                f"core {c}: {n} neurons with copies, over the limit of {L.NEURONS_PER_CORE} "
+                f"neurons a core: too much fan-out for this split")
+
+
+def partition_neurons(bits: np.ndarray, n_inputs: int,
+                      groups: list | None = None) -> list[np.ndarray]:
+    """The recurrent neurons of each core.
+
+    With ``groups`` (from a block-sparse fan-in, see
+    :func:`rnn2snn.constrain.steps.block_fan_in_mask`) those, checked; otherwise a
+    greedy split in neuron order: a core takes neurons while the axons they read
+    and the neurons they need (as if the layer were on one core) fit.
     """
     bits = np.asarray(bits).astype(bool)
-    _, h, _ = bits.shape
-    copies = _copies_per_neuron(bits, n_inputs)
+    if groups is not None:
+        out = [np.asarray(g, dtype=np.int64) for g in groups]
+        check_groups(bits, n_inputs, out)
+        return out
+    h = bits.shape[1]
+    copies = axon_types_used(bits)[:, n_inputs:].sum(axis=0) + 1
     cores: list[list[int]] = []
     current: list[int] = []
     for j in range(h):
         trial = current + [j]
         axons = int(bits[:, trial, :].any(axis=1).sum())
-        neurons = int(copies[trial].sum())
-        if current and (axons > L.AXONS_PER_CORE or neurons > L.NEURONS_PER_CORE):
+        if current and (axons > L.AXONS_PER_CORE or int(copies[trial].sum()) > L.NEURONS_PER_CORE):
             cores.append(current)
             trial = [j]
-        axons = int(bits[:, trial, :].any(axis=1).sum())
-        if axons > L.AXONS_PER_CORE or int(copies[trial].sum()) > L.NEURONS_PER_CORE:
+            axons = int(bits[:, trial, :].any(axis=1).sum())
+        if axons > L.AXONS_PER_CORE:
             raise HardwareLimitError(
                 f"recurrent neuron {j} alone needs {axons} axons (limit {L.AXONS_PER_CORE} "
-                f"per core): reduce its fan-in"
-            )
+                f"per core): reduce its fan-in")
         current = trial
     if current:
         cores.append(current)
-    return [np.array(c, dtype=np.int64) for c in cores]
+    out = [np.array(c, dtype=np.int64) for c in cores]
+    check_groups(bits, n_inputs, out)
+    return out
 
 
-def _copies_per_neuron(bits: np.ndarray, n_inputs: int) -> np.ndarray:
-    """Copies of each recurrent neuron: one per (core-local) axon it feeds, plus the output."""
-    used = axon_types_used(bits)  # (4, S)
-    return used[:, n_inputs:].sum(axis=0) + 1
-
-
-def count_resources(bits: np.ndarray, n_inputs: int) -> Resources:
+def count_resources(bits: np.ndarray, n_inputs: int, groups: list | None = None) -> Resources:
     """Resource count of a converted layer with crossbar ``bits`` (4, H, P + H).
 
-    Axon copies realise 16-level weights, neuron copies realise fan-out; layers
-    larger than a core are split greedily (:func:`partition_neurons`), each core
-    then holding the axons its neurons read (a source read on several cores has
-    one neuron copy per core and type).
+    Axon copies realise 16-level weights, neuron copies realise fan-out (one copy
+    per axon fed, on any core, plus the output port).
     """
     bits = np.asarray(bits).astype(bool)
-    groups = partition_neurons(bits, n_inputs)
-    axons = input_axons = recurrent_axons = 0
-    feeds = np.zeros(bits.shape[1], dtype=np.int64)  # axons each recurrent neuron feeds
-    for g in groups:
-        used = bits[:, g, :].any(axis=1)  # (4, S) on this core
-        axons += int(used.sum())
-        input_axons += int(used[:, :n_inputs].sum())
-        recurrent_axons += int(used[:, n_inputs:].sum())
-        feeds += used[:, n_inputs:].sum(axis=0)
-    neurons = int((feeds + 1).sum())
-    return Resources(cores=len(groups), axons=axons, neurons=neurons, input_axons=input_axons,
-                     recurrent_axons=recurrent_axons, output_ports=bits.shape[1])
+    parts = partition_neurons(bits, n_inputs, groups)
+    used, neurons = core_usage(bits, n_inputs, parts)
+    return Resources(cores=len(parts), axons=int(sum(u.sum() for u in used)),
+                     neurons=int(sum(neurons)),
+                     input_axons=int(sum(u[:, :n_inputs].sum() for u in used)),
+                     recurrent_axons=int(sum(u[:, n_inputs:].sum() for u in used)),
+                     output_ports=bits.shape[1])
