@@ -55,6 +55,10 @@ def test_results_json_schema(small_run):
     assert hw["cores"] == 1 and hw["axons"] <= 256 and hw["neurons"] <= 256
     assert isinstance(hw["ticks_per_word"], int) and isinstance(hw["delay"], int)
     assert 15 <= hw["power_uw"] <= 20
+    assert hw["cores_placed"] == hw["cores"] and hw["active_cores"] == 1
+    # activity-based estimate: static power of one core plus the events' energy
+    assert 42e3 / 4096 < hw["power_uw_activity"] < 42e3 / 4096 + 10
+    assert hw["synaptic_events_per_word"] > 0
     assert isinstance(res["seed"], int) and isinstance(res["wall_seconds"], float)
 
 

@@ -194,7 +194,7 @@ def activity_estimate(snn: SpikingRNN, x: np.ndarray, lengths: np.ndarray) -> di
     words = float(np.sum(lengths))
     power = activity_power_uw(len(config.cores), run.synaptic_events, run.spikes, ticks)
     return {
-        "cores": len(config.cores),
+        "cores_placed": len(config.cores),
         "active_cores": run.active_cores,
         "power_uw_activity": power.total_uw,
         "power_activity_parts_uw": {"static": power.static_uw, "synaptic": power.synaptic_uw,
@@ -279,7 +279,6 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     rows = ablation(net, x_test, test.lengths, act_test, classify, test.labels, config.spiking)
     resources = count_resources(snn.bits, snn.n_inputs, snn.groups)
     hardware = activity_estimate(snn, x_test, test.lengths)
-    hardware["cores_placed"] = hardware.pop("cores")
     result = PipelineResult(
         config=config, stages=stages, model=model, vocab=vocab, classes=classes, integer=net,
         snn=snn, resources=resources, power_uw=core_share_power_uw(resources.cores),
