@@ -44,6 +44,7 @@ def main() -> int:
     import torch
     from brian2_build import run_brian2
 
+    from rnn2snn._atomic import write_json_atomic
     from rnn2snn.constrain import input_levels
     from rnn2snn.data import load_trec
     from rnn2snn.data.text import encode
@@ -100,7 +101,7 @@ def main() -> int:
         "ticks": ticks,
         "brian2_codegen": "numpy",
     }
-    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    write_json_atomic(args.json, out)
     print(json.dumps(out, indent=2))
     return 0 if same else 1
 
