@@ -27,6 +27,7 @@ from rnn2snn.data.text import Encoded, Examples, Vocabulary, encode, stratified_
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.model.train import TrainConfig, accuracy, train
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
+from rnn2snn.spiking.evaluate import spiking_logits
 from rnn2snn.spiking.finetune import finetune_spiking
 from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
 from rnn2snn.truenorth.placement import encode_inputs, place
@@ -153,9 +154,8 @@ def integer_activity(model: ElmanClassifier, net: IntegerRNN, data: Encoded):
 def spiking_predictions(model: ElmanClassifier, snn: SpikingRNN, data: Encoded,
                         record: bool = False) -> tuple[np.ndarray, SpikeRecord]:
     """Predicted classes (N,) from the spiking layer's counts through the off-chip readout."""
-    x = input_levels(model, data)
-    rec = simulate(snn, x, data.lengths, record=record)
-    return readout_logits(model, rec.counts, data.lengths).argmax(1), rec
+    logits, rec = spiking_logits(model, snn, data, record)
+    return logits.argmax(1), rec
 
 
 def conversion_summary(model: ElmanClassifier, spiking: SpikingConfig, val: Encoded,

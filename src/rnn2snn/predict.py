@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import torch
 
-from rnn2snn.constrain.steps import input_levels, readout_logits
 from rnn2snn.data.text import encode_texts, tokenize
 from rnn2snn.export.model_io import load_model
-from rnn2snn.spiking.network import convert, simulate
+from rnn2snn.spiking.evaluate import spiking_logits
+from rnn2snn.spiking.network import convert
 
 
 def predict_question(model_dir: str | os.PathLike, question: str) -> dict:
@@ -22,11 +21,8 @@ def predict_question(model_dir: str | os.PathLike, question: str) -> dict:
     saved = load_model(model_dir)
     tokens = tokenize(question)
     data = encode_texts([tokens], saved.vocab)
-    snn = convert(saved.integer(), saved.spiking)
-    with torch.no_grad():
-        x = input_levels(saved.model, data)
-    rec = simulate(snn, x, data.lengths)
-    logits = readout_logits(saved.model, rec.counts, data.lengths)[0]
+    logits, rec = spiking_logits(saved.model, convert(saved.integer(), saved.spiking), data)
+    logits = logits[0]
     best = int(np.argmax(logits))
     return {
         "class": saved.classes[best],

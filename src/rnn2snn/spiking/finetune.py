@@ -22,19 +22,19 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rnn2snn.constrain.steps import input_levels, readout_logits, to_integer
+from rnn2snn.constrain.steps import to_integer
 from rnn2snn.data.text import Encoded
 from rnn2snn.model.elman import ElmanClassifier
 from rnn2snn.model.quantize import quantize_recurrent_levels
 from rnn2snn.model.train import TrainConfig, TrainResult, batches
+from rnn2snn.spiking.evaluate import spiking_logits
 from rnn2snn.spiking.network import SpikingConfig, convert, simulate
 
 
 def spiking_accuracy(model: ElmanClassifier, data: Encoded, config: SpikingConfig) -> float:
     """Accuracy of the converted spiking network (counts through the model's readout)."""
-    snn = convert(to_integer(model), config)
-    rec = simulate(snn, input_levels(model, data), data.lengths)
-    return float((readout_logits(model, rec.counts, data.lengths).argmax(1) == data.labels).mean())
+    logits, _ = spiking_logits(model, convert(to_integer(model), config), data)
+    return float((logits.argmax(1) == data.labels).mean())
 
 
 def spiking_forward(model: ElmanClassifier, tokens: torch.Tensor, lengths: torch.Tensor,

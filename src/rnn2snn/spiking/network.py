@@ -119,10 +119,6 @@ class SpikingRNN:
     def n_hidden(self) -> int:
         return self.bits.shape[1]
 
-    @property
-    def weights(self) -> np.ndarray:
-        return np.tensordot(np.array(TYPE_WEIGHTS), self.bits, axes=1)
-
 
 def convert(net: IntegerRNN, config: SpikingConfig = SpikingConfig()) -> SpikingRNN:
     """Integer network → spiking network with linear-reset IF neurons of threshold α.

@@ -106,10 +106,6 @@ class NeuronParams:
     def stochastic_threshold(self) -> bool:
         return bool(self.threshold_mask.any())
 
-    @property
-    def deterministic(self) -> bool:
-        return not (self.stochastic_threshold or self.stochastic_leak.any())
-
 
 def _saturate(v: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(v, L.V_MIN), L.V_MAX)

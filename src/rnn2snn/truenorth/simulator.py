@@ -94,6 +94,7 @@ def run_cores(config: NetworkConfig, inputs: np.ndarray, record: bool = False,
     routes = _routes(config)
     out_core = np.array([p.core for p in config.outputs], dtype=np.int64)
     out_neuron = np.array([p.index for p in config.outputs], dtype=np.int64)
+    out_of = [(np.flatnonzero(out_core == c), out_neuron[out_core == c]) for c in range(len(cores))]
     outputs = np.zeros((batch, ticks, len(config.outputs)), dtype=bool)
     rasters = [np.zeros((batch, ticks, c.n_neurons), dtype=bool) for c in cores] if record else None
     pots = ([np.zeros((batch, ticks, c.n_neurons), dtype=np.int64) for c in cores]
@@ -144,7 +145,8 @@ def run_cores(config: NetworkConfig, inputs: np.ndarray, record: bool = False,
                     target[:, axons] |= fired[c][:, neurons]
                 else:
                     np.logical_or.at(target, (slice(None), axons), fired[c][:, neurons])
-        for k in range(len(config.outputs)):
-            outputs[:, t, k] = fired[out_core[k]][:, out_neuron[k]]
+        for c, (ports, neurons) in enumerate(out_of):
+            if len(ports):
+                outputs[:, t, ports] = fired[c][:, neurons]
     return CoreRun(outputs=outputs, rasters=rasters, potentials=pots, synaptic_events=events,
                    spikes=spikes_total, active_cores=int(active.sum()))
