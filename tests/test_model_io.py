@@ -64,3 +64,9 @@ def test_bad_config_is_refused(saved):
         load_model(saved)
     with pytest.raises(ModelFileError, match="no such folder"):
         load_model(saved / "nope")
+
+
+def test_carried_membrane_survives_the_roundtrip(small_run, saved):
+    loaded = load_model(saved)
+    assert loaded.model.constraints.carry_residual is True
+    assert loaded.integer().carry_residual

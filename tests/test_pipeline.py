@@ -78,3 +78,35 @@ def test_same_seed_same_result(trec):
     for key in ("stages",):
         assert [s["test_accuracy"] for s in a[key]] == [s["test_accuracy"] for s in b[key]]
     assert np.array_equal(runs[0].integer.weights, runs[1].integer.weights)
+
+
+def test_carried_membrane_closes_most_of_the_gap(small_run):
+    """The integer network carries the leftover potential (as the chip does); against one
+    that clears it each word the spike counts agree far less often."""
+    conv = small_run.to_json()["conversion"]
+    assert small_run.integer.carry_residual
+    cleared = conv["integer_net_cleared_each_word"]
+    assert conv["exact_share"] > cleared["exact_share"] + 0.05
+    assert conv["prediction_differs_share"] <= cleared["prediction_differs_share"]
+
+
+def test_input_schedule_is_the_one_agreeing_best_on_validation(small_run):
+    conv = small_run.to_json()["conversion"]
+    agreement = conv["input_schedule_val_agreement"]
+    assert set(agreement) == {"early", "spread"}
+    assert agreement[conv["input_schedule"]] == max(agreement.values())
+    assert small_run.snn.config.input_schedule == conv["input_schedule"]
+
+
+def test_max_readout_reads_integer_activities_as_the_model_does(small_run):
+    from copy import deepcopy
+    from dataclasses import replace
+
+    model = deepcopy(small_run.model)
+    model.config = replace(model.config, readout="max")
+    test = small_run.test
+    _, act = integer_activity(model, to_integer(model), test)
+    with torch.no_grad():
+        logits = model(torch.from_numpy(test.tokens), torch.from_numpy(test.lengths))
+    assert np.allclose(readout_logits(model, act, test.lengths), logits.numpy(), atol=1e-5)
+

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.model.elman import READOUTS
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -47,7 +48,7 @@ def cmd_reproduce(args) -> int:
     train_ex, test_ex = _load_data(args)
     config = get_preset(args.preset) if args.preset else PipelineConfig()
     overrides = {k: getattr(args, k) for k in ("embed_dim", "proj_dim", "hidden_dim", "min_count",
-                                               "max_fan_in", "vectors")
+                                               "max_fan_in", "vectors", "readout", "cores")
                  if getattr(args, k) is not None}
     spk = {k: getattr(args, k) for k in ("ticks_per_word", "delay") if getattr(args, k) is not None}
     if "delay" in spk:
@@ -166,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-dim", type=int)
     p.add_argument("--min-count", type=int, help="words seen fewer times become <unk>")
     p.add_argument("--max-fan-in", type=int)
+    p.add_argument("--cores", type=int, help="spread the recurrent layer over this many cores")
+    p.add_argument("--readout", choices=READOUTS,
+                   help="off-chip pooling of the spike counts over the words")
     p.add_argument("--vectors", help="pretrained word vectors (word2vec .bin/.txt or GloVe .txt)")
     p.add_argument("--ticks-per-word", type=int)
     p.add_argument("--delay", type=int, help="recurrent synaptic delay in ticks (1…15)")

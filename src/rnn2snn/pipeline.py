@@ -27,7 +27,7 @@ from rnn2snn.data.text import Encoded, Examples, Vocabulary, encode, stratified_
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.model.train import TrainConfig, accuracy, train
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
-from rnn2snn.spiking.evaluate import spiking_logits
+from rnn2snn.spiking.evaluate import choose_input_schedule, spiking_logits
 from rnn2snn.spiking.finetune import finetune_spiking
 from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
 from rnn2snn.truenorth.placement import encode_inputs, place
@@ -54,6 +54,12 @@ class PipelineConfig:
     cores: int | None = None  # spread the recurrent layer over this many cores (block fan-in)
     weight_levels: int = 16
     activity_levels: int = 16
+    # Train the activity levels with the membrane leftover carried between words, as
+    # the spiking layer has it (False: cleared each word, Diehl et al.'s ANN).
+    carry_residual: bool = True
+    # Pick the input spike schedule (early / spread) with the most integer-spiking
+    # agreement on validation (False: use spiking.input_schedule as given).
+    choose_schedule: bool = True
     train: TrainConfig = TrainConfig(epochs=30, lr=3e-3)
     finetune: TrainConfig = TrainConfig(epochs=12, lr=1e-3)
     # Fine-tuning against the spiking dynamics after the last constraint (epochs=0: off).
@@ -246,9 +252,16 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     train(model, fit, val, ft, "weights", progress)
     finish("weights", t0)
     t0 = time.perf_counter()
-    quantize_model_activities(model, fit, config.activity_levels)
+    quantize_model_activities(model, fit, config.activity_levels,
+                              carry_residual=config.carry_residual)
     train(model, fit, val, ft, "activities", progress)
     model.eval()
+    schedule_agreement = None
+    if config.choose_schedule:
+        chosen, schedule_agreement = choose_input_schedule(model, val, config.spiking)
+        config = replace(config, spiking=chosen)
+        log(f"{'schedule':>10}: {chosen.input_schedule} (validation agreement "
+            + ", ".join(f"{k} {v:.3f}" for k, v in schedule_agreement.items()) + ")")
     before = conversion_summary(model, config.spiking, val, test)
     if config.spiking_finetune.epochs > 0:
         finetune_spiking(model, fit, val, config.spiking,
@@ -272,6 +285,17 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     conversion["integer_equals_activities_stage"] = bool(
         float((int_pred == test.labels).mean()) == stages[3].test_accuracy)
     conversion["before_spiking_finetune"] = before
+    conversion["input_schedule"] = config.spiking.input_schedule
+    conversion["input_schedule_val_agreement"] = schedule_agreement
+    if net.carry_residual:  # what modelling the carried membrane gains, measured
+        act_cleared = replace(net, carry_residual=False).run(x_test, test.lengths)
+        cleared = compare_counts(test_rec.counts, act_cleared, test.lengths)
+        pred_cleared = readout_logits(model, act_cleared, test.lengths).argmax(1)
+        conversion["integer_net_cleared_each_word"] = {
+            "test_accuracy": float((pred_cleared == test.labels).mean()),
+            "exact_share": cleared["exact_share"],
+            "prediction_differs_share": float((pred_cleared != test_pred).mean()),
+        }
 
     def classify(counts):
         return readout_logits(model, counts, test.lengths).argmax(1)

@@ -1,7 +1,9 @@
 """The constrained recurrent layer as an integer network.
 
-``a_t = clip(floor((W_in · x_t + W_rec · a_{t−1}) / α), 0, levels − 1)`` with integer
-weights ``W`` (16 levels, −8…7), integer input levels ``x`` and integer threshold α.
+``a_t = clip(floor(u_t / α), 0, levels − 1)`` with ``u_t = W_in · x_t + W_rec · a_{t−1}``,
+integer weights ``W`` (16 levels, −8…7), integer input levels ``x`` and integer
+threshold α. With ``carry_residual`` the membrane is not cleared between words, as
+on the chip: ``u_t`` also holds ``r_{t−1} = max(u_{t−1} − α·a_{t−1}, −α)``.
 No bias: the on-chip layer has none (a bias would have to be a leak, see the README).
 """
 
@@ -21,6 +23,7 @@ class IntegerRNN:
     threshold : int — α, the number of weight units one activity level costs.
     levels : int — activity levels (16 → 0…15).
     groups : the recurrent neurons of each core (block-sparse layers), or None.
+    carry_residual : bool — keep each word's leftover potential for the next word.
     """
 
     w_in: np.ndarray
@@ -28,6 +31,7 @@ class IntegerRNN:
     threshold: int
     levels: int = 16
     groups: tuple[tuple[int, ...], ...] | None = None
+    carry_residual: bool = False
 
     def __post_init__(self) -> None:
         h = self.w_rec.shape[0]
@@ -57,11 +61,16 @@ class IntegerRNN:
         x = np.asarray(x, dtype=np.int64)
         batch, steps, _ = x.shape
         a = np.zeros((batch, self.n_hidden), dtype=np.int64)
+        residual = np.zeros_like(a)
         out = np.zeros((batch, steps, self.n_hidden), dtype=np.int64)
         drive = x @ self.w_in.T
         for t in range(steps):
-            pre = drive[:, t] + a @ self.w_rec.T
+            live = (t < np.asarray(lengths))[:, None]
+            pre = drive[:, t] + a @ self.w_rec.T + residual
             new = np.clip(pre // self.threshold, 0, self.levels - 1)
-            a = np.where((t < lengths)[:, None], new, a)
+            if self.carry_residual:
+                residual = np.where(live, np.maximum(pre - self.threshold * new, -self.threshold),
+                                    residual)
+            a = np.where(live, new, a)
             out[:, t] = a
         return out

@@ -12,7 +12,7 @@ import torch
 
 from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.data.text import Encoded
-from rnn2snn.model.elman import ElmanClassifier
+from rnn2snn.model.elman import ElmanClassifier, pool_activity
 from rnn2snn.model.train import batches
 
 
@@ -153,17 +153,20 @@ def rescale_activities(model: ElmanClassifier, factor: float) -> None:
 
 
 def quantize_model_activities(model: ElmanClassifier, data: Encoded, levels: int = 16,
-                              percentile: float = 99.0) -> float:
+                              percentile: float = 99.0, carry_residual: bool = True) -> float:
     """Map activities onto ``levels`` integer levels; return the scale factor applied.
 
     The activity scale is calibrated on ``data`` (training data): the
-    ``percentile`` of activity is put at the top level.
+    ``percentile`` of activity is put at the top level. ``carry_residual``: the
+    levels come from a membrane that keeps its leftover between words, as the
+    spiking layer's does (see :class:`~rnn2snn.model.elman.Constraints`).
     """
     if model.constraints.threshold is None:
         raise ValueError("quantise the weights before the activities")
     factor = (levels - 1) / max(activity_percentile(model, data, percentile), 1e-6)
     rescale_activities(model, factor)
     model.constraints.activity_levels = levels
+    model.constraints.carry_residual = carry_residual
     return factor
 
 
@@ -177,7 +180,8 @@ def to_integer(model: ElmanClassifier) -> IntegerRNN:
     p = model.config.proj_dim
     groups = None if k.groups is None else tuple(tuple(int(j) for j in g) for g in k.groups)
     return IntegerRNN(w_in=w[:, :p], w_rec=w[:, p:], threshold=int(k.threshold),
-                      levels=int(k.activity_levels), groups=groups)
+                      levels=int(k.activity_levels), groups=groups,
+                      carry_residual=bool(k.carry_residual))
 
 
 @torch.no_grad()
@@ -195,15 +199,10 @@ def input_levels(model: ElmanClassifier, data: Encoded) -> np.ndarray:
 def readout_logits(model: ElmanClassifier, activity: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Class scores (N, C) from recurrent activities (N, L, H) through the model's readout.
 
-    ``"last"`` reads the activity of each sequence's final word; ``"mean"`` averages
-    activity over the words (for spikes: the spike count over the sequence / words).
+    See :func:`~rnn2snn.model.elman.pool_activity` for the readouts (for spikes: the
+    counts per word window).
     """
     model.eval()
     act = torch.from_numpy(np.asarray(activity, dtype=np.float32))
-    lens = torch.from_numpy(np.asarray(lengths))
-    if model.config.readout == "last":
-        feature = act[torch.arange(len(lens)), lens - 1]
-    else:
-        valid = torch.arange(act.shape[1])[None, :] < lens[:, None]
-        feature = (act * valid[..., None]).sum(1) / lens[:, None].to(act.dtype)
+    feature = pool_activity(act, torch.from_numpy(np.asarray(lengths)), model.config.readout)
     return model.readout(feature).numpy()

@@ -69,7 +69,7 @@ def save_model(directory: str | os.PathLike, model: ElmanClassifier, vocab: Voca
         "elman": model.config.to_dict(),
         "constraints": {"threshold": k.threshold, "w_min": k.w_min, "w_max": k.w_max,
                         "activity_levels": k.activity_levels, "mask": k.mask is not None,
-                        "groups": k.groups},
+                        "groups": k.groups, "carry_residual": k.carry_residual},
         "spiking": spiking.to_dict(),
         "classes": list(classes),
         "sha256": {WEIGHTS: _sha256(directory / WEIGHTS), VOCAB: _sha256(directory / VOCAB)},
@@ -151,6 +151,7 @@ def load_model(directory: str | os.PathLike) -> SavedModel:
     model.constraints.threshold = cons.get("threshold")
     model.constraints.w_min, model.constraints.w_max = cons.get("w_min", -8), cons.get("w_max", 7)
     model.constraints.activity_levels = cons.get("activity_levels")
+    model.constraints.carry_residual = bool(cons.get("carry_residual", False))
     groups = cons.get("groups")
     if groups is not None:
         flat = sorted(j for g in groups for j in g)

@@ -16,10 +16,31 @@ import torch
 from torch import nn
 
 from rnn2snn.model.quantize import (
+    carried_residual,
     quantize_input_levels,
     quantize_recurrent_levels,
     quantize_weights,
 )
+
+READOUTS = ("last", "mean", "max")
+
+
+def pool_activity(activity: torch.Tensor, lengths: torch.Tensor, readout: str) -> torch.Tensor:
+    """One feature (B, H) per sequence from its word activities (B, L, H).
+
+    ``"last"``: the final word's activity; ``"mean"``: the mean over the words;
+    ``"max"``: the largest over the words. For a spiking layer the activities are
+    spike counts per word window, so each is computed off-chip from the counts.
+    """
+    valid = torch.arange(activity.shape[1], device=activity.device)[None, :] < lengths[:, None]
+    if readout == "last":
+        return activity[torch.arange(len(lengths)), lengths - 1]
+    masked = activity * valid[..., None].to(activity.dtype)  # activities are ≥ 0
+    if readout == "mean":
+        return masked.sum(1) / lengths[:, None].to(activity.dtype)
+    if readout == "max":
+        return masked.amax(1)
+    raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
 
 
 @dataclass(frozen=True)
@@ -31,15 +52,15 @@ class ElmanConfig:
     embed_dim: int = 64
     proj_dim: int = 48
     hidden_dim: int = 16
-    readout: str = "last"  # "last": final activity; "mean": mean activity over the words
+    readout: str = "last"  # how the word activities become one feature: see pool_activity
     dropout: float = 0.25
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "n_classes", "embed_dim", "proj_dim", "hidden_dim"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ElmanConfig.{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.readout not in ("last", "mean"):
-            raise ValueError(f"ElmanConfig.readout must be 'last' or 'mean', got {self.readout!r}")
+        if self.readout not in READOUTS:
+            raise ValueError(f"ElmanConfig.readout must be one of {READOUTS}, got {self.readout!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,6 +78,10 @@ class Constraints:
     activity_levels : int or None
         When set (16), projection and recurrent activities are integer levels
         ``0 … activity_levels − 1``; recurrent ones are ``floor(Σ w·x / α)``.
+    carry_residual : bool
+        With activity levels: each word's membrane input also holds what the
+        previous word left over (:func:`~rnn2snn.model.quantize.carried_residual`),
+        as on the chip, so the trained network is the one the spiking layer runs.
     groups : list of lists of int, or None
         Recurrent neurons of each core, when the fan-in mask is block-sparse
         (one source set per core); None: one core, or a greedy split.
@@ -68,6 +93,7 @@ class Constraints:
     w_min: int = -8
     w_max: int = 7
     activity_levels: int | None = None
+    carry_residual: bool = False
 
 
 class ElmanClassifier(nn.Module):
@@ -125,6 +151,7 @@ class ElmanClassifier(nn.Module):
         drive = x @ w_in.T  # (B, L, H): input part of every step at once
         batch, steps = tokens.shape
         h = x.new_zeros(batch, c.hidden_dim)
+        residual = x.new_zeros(batch, c.hidden_dim)
         valid = (torch.arange(steps, device=tokens.device)[None, :] < lengths[:, None])
         outs = []
         for t in range(steps):
@@ -132,7 +159,12 @@ class ElmanClassifier(nn.Module):
             if k.activity_levels is not None:
                 if k.threshold is None:
                     raise ValueError("activity quantisation needs integer weights (threshold)")
+                if k.carry_residual:
+                    pre = pre + residual
                 new = quantize_recurrent_levels(pre, k.threshold, k.activity_levels - 1)
+                if k.carry_residual:
+                    residual = torch.where(valid[:, t, None], carried_residual(pre, new, k.threshold),
+                                           residual)
             elif k.threshold is not None:
                 new = torch.relu(pre / k.threshold)
             else:
@@ -140,9 +172,6 @@ class ElmanClassifier(nn.Module):
             h = torch.where(valid[:, t, None], new, h)
             outs.append(h)
         activity = torch.stack(outs, dim=1)
-        if c.readout == "last":
-            feature = h
-        else:
-            feature = (activity * valid[..., None]).sum(1) / lengths[:, None].to(h.dtype)
+        feature = pool_activity(activity, lengths, c.readout)
         logits = self.readout(self.dropout(feature))
         return (logits, activity) if return_activity else logits

@@ -42,3 +42,13 @@ def quantize_recurrent_levels(pre_int: torch.Tensor, threshold: int, max_level: 
     exact for integers below 2**24, so ``floor`` agrees with integer floor division.
     """
     return torch.clamp(floor_ste(pre_int / threshold), 0.0, float(max_level))
+
+
+def carried_residual(pre_int: torch.Tensor, levels: torch.Tensor, threshold: int) -> torch.Tensor:
+    """Membrane potential an IF neuron keeps after emitting ``levels`` spikes: ``max(pre − α·levels, −α)``.
+
+    The chip has no reset between words, so what a window leaves over (the
+    remainder below α, the excess above the top level, inhibition down to the
+    negative floor −β = −α) starts the next window. A forward-only state: no gradient.
+    """
+    return torch.clamp(pre_int - threshold * levels, min=-float(threshold)).detach()

@@ -98,12 +98,32 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         lines.append(f"| {row['variant']} | {row['cause']} | {_pct(row['accuracy'])} | "
                      f"{_pct(row['prediction_differs_share'])} | {_pct(row['exact_share'])} | "
                      f"{row['mean_abs_diff']:.2f} |")
+    cleared = conv.get("integer_net_cleared_each_word")
+    if cleared:
+        lines += [
+            "",
+            "Membrane carried between words: the integer network trained here keeps each "
+            "word's leftover potential, as the neurons do. Against an integer network that "
+            f"clears it each word (the same weights), the spike counts would be exact in only "
+            f"{_pct(cleared['exact_share'])} of the windows (here {_pct(conv['exact_share'])}) "
+            f"and the predictions would differ on {_pct(cleared['prediction_differs_share'])} "
+            f"of the questions (here {_pct(conv['prediction_differs_share'])}).",
+        ]
+    agreement = conv.get("input_schedule_val_agreement")
+    if agreement:
+        lines += [
+            "",
+            f"Input schedule: **{conv['input_schedule']}**, chosen on validation agreement "
+            "between integer and spiking predictions ("
+            + ", ".join(f"{k} {_pct(v)}" for k, v in agreement.items()) + ").",
+        ]
     lines += [
         "",
         "Design (see README): each word is a window of T ticks; an input level c is c spikes "
-        "at the window's start; recurrent spikes travel with delay d = T so they land in the "
-        "next word's window at the position they left; linear reset makes the count "
-        "floor(input/α); the negative threshold β = α with saturation stops inhibition from "
+        "in the window (at its start, or spread over it); recurrent spikes travel with delay "
+        "d = T so they land in the next word's window at the position they left; linear reset "
+        "makes the count floor(input/α) and keeps the remainder, which the integer network "
+        "carries too; the negative threshold β = α with saturation stops inhibition from "
         "one word silencing the next.",
         "",
         "![count mismatch](count_mismatch.png)",

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from rnn2snn.constrain.integer import IntegerRNN
-from rnn2snn.spiking.network import SpikingConfig, convert, simulate
+from rnn2snn.spiking.network import SCHEDULES, SpikingConfig, convert, simulate
 from rnn2snn.truenorth import limits as L
 
 
@@ -50,7 +50,7 @@ def ablation_variants(config: SpikingConfig) -> list[tuple[str, str, SpikingConf
     rows = [("as converted", "chosen design", config)]
     rows.append(("no negative floor", "negative potential carried across windows",
                  replace(config, neg_threshold=L.NEG_THRESHOLD_MAX)))
-    for sched in ("spread", "late"):
+    for sched in SCHEDULES:
         if sched != config.input_schedule:
             rows.append((f"inputs {sched}", "order of inputs within a window",
                          replace(config, input_schedule=sched, neg_input_schedule=sched)))

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from rnn2snn.constrain.steps import to_integer
 from rnn2snn.data.text import Encoded
-from rnn2snn.model.elman import ElmanClassifier
+from rnn2snn.model.elman import ElmanClassifier, pool_activity
 from rnn2snn.model.quantize import quantize_recurrent_levels
 from rnn2snn.model.train import TrainConfig, TrainResult, batches
 from rnn2snn.spiking.evaluate import spiking_logits
@@ -52,11 +52,7 @@ def spiking_forward(model: ElmanClassifier, tokens: torch.Tensor, lengths: torch
     previous = torch.cat([torch.zeros_like(counts[:, :1]), counts[:, :-1]], dim=1)
     a = quantize_recurrent_levels(x @ w_in.T + previous @ w_rec.T, k.threshold, k.activity_levels - 1)
     feature_steps = counts + (a - a.detach())  # forward: spike counts; backward: integer net
-    feature_steps = feature_steps * valid[..., None]
-    if c.readout == "last":
-        feature = feature_steps[torch.arange(len(lengths)), lengths - 1]
-    else:
-        feature = feature_steps.sum(1) / lengths[:, None].to(x.dtype)
+    feature = pool_activity(feature_steps * valid[..., None], lengths, c.readout)
     return model.readout(model.dropout(feature))
 
 
