@@ -1,5 +1,6 @@
 """Stage 4 — spiking: the TrueNorth neuron, conversion, network-level simulation."""
 
+from rnn2snn.spiking.evaluate import choose_input_schedule, spiking_logits
 from rnn2snn.spiking.network import (
     SpikeRecord,
     SpikingConfig,
@@ -15,8 +16,10 @@ __all__ = [
     "SpikeRecord",
     "SpikingConfig",
     "SpikingRNN",
+    "choose_input_schedule",
     "convert",
     "simulate",
+    "spiking_logits",
     "split_weights",
     "step",
 ]

@@ -1,8 +1,9 @@
 """Fine-tuning against the spiking dynamics: train on the spike counts the chip would produce.
 
 The conversion is exact only in some cases (see :mod:`rnn2snn.spiking.diagnostics`);
-elsewhere spike counts drift from the integer activities (potential carried
-between words, excitation arriving before inhibition). Here every minibatch is
+elsewhere spike counts drift from the integer activities (excitation arriving
+before inhibition inside a window; potential carried between words, unless the
+integer network carries it too). Here every minibatch is
 run through the network-level spiking simulator, and the loss is computed on the
 *spike counts*: the forward pass uses the counts, the backward pass the integer
 network's straight-through gradient, with the recurrent input of each word taken

@@ -125,7 +125,8 @@ def convert(net: IntegerRNN, config: SpikingConfig = SpikingConfig()) -> Spiking
 
     The neuron's threshold is the integer network's α; with linear reset a neuron
     whose window input sums to ``I ≥ 0`` (and arrives in time) emits ``floor(I/α)``
-    spikes, which is the integer activity.
+    spikes, which is the integer activity, and keeps the remainder for the next
+    word, as the integer network does with ``carry_residual``.
     """
     config.validate(net.levels)
     beta = net.threshold if config.neg_threshold is None else config.neg_threshold
