@@ -293,8 +293,9 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
         pred_cleared = readout_logits(model, act_cleared, test.lengths).argmax(1)
         conversion["integer_net_cleared_each_word"] = {
             "test_accuracy": float((pred_cleared == test.labels).mean()),
-            "exact_share": cleared["exact_share"],
             "prediction_differs_share": float((pred_cleared != test_pred).mean()),
+            **{k: cleared[k] for k in ("exact_share", "mean_abs_diff", "per_neuron_exact_share",
+                                       "per_question_mean_abs_diff")},
         }
 
     def classify(counts):
