@@ -59,14 +59,15 @@ class IntegerRNN:
         After a sequence's end (``lengths``), its activity is held at the final value.
         """
         x = np.asarray(x, dtype=np.int64)
+        lengths = np.asarray(lengths)
         batch, steps, _ = x.shape
         a = np.zeros((batch, self.n_hidden), dtype=np.int64)
         residual = np.zeros_like(a)
         out = np.zeros((batch, steps, self.n_hidden), dtype=np.int64)
         drive = x @ self.w_in.T
         for t in range(steps):
-            live = (t < np.asarray(lengths))[:, None]
-            pre = drive[:, t] + a @ self.w_rec.T + residual
+            live = (t < lengths)[:, None]
+            pre = drive[:, t] + a @ self.w_rec.T + residual  # residual stays 0 unless carried
             new = np.clip(pre // self.threshold, 0, self.levels - 1)
             if self.carry_residual:
                 residual = np.where(live, np.maximum(pre - self.threshold * new, -self.threshold),

@@ -159,8 +159,7 @@ class ElmanClassifier(nn.Module):
             if k.activity_levels is not None:
                 if k.threshold is None:
                     raise ValueError("activity quantisation needs integer weights (threshold)")
-                if k.carry_residual:
-                    pre = pre + residual
+                pre = pre + residual  # stays 0 unless the membrane is carried
                 new = quantize_recurrent_levels(pre, k.threshold, k.activity_levels - 1)
                 if k.carry_residual:
                     residual = torch.where(valid[:, t, None], carried_residual(pre, new, k.threshold),

@@ -13,6 +13,26 @@ def _q(d: dict) -> str:
     return f"{d['median']:.2f} / {d['p90']:.2f} / {d['max']:.2f}"
 
 
+def _mismatch_table(first_column: str, rows: list[tuple]) -> list[str]:
+    """Integer vs spiking networks, one row each: (label, integer acc, spiking acc,
+    share of predictions differing, count statistics of :func:`compare_counts`)."""
+    first = f" {first_column}" if first_column else ""
+    lines = [f"|{first} | integer net (test) | spiking net (test) | loss (points) | "
+             "predictions differing | exact counts | mean abs diff | "
+             "per-question mean abs diff: median / p90 / max |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for label, int_acc, spk_acc, differs, stats in rows:
+        lines.append(f"| {label} | {_pct(int_acc)} | {_pct(spk_acc)} | {100 * (int_acc - spk_acc):+.1f} | "
+                     f"{_pct(differs)} | {_pct(stats['exact_share'])} | {stats['mean_abs_diff']:.2f} | "
+                     f"{_q(stats['per_question_mean_abs_diff'])} |")
+    return lines
+
+
+def _per_neuron(change: str, before: list[float], after: list[float]) -> str:
+    return (f"Spike-count agreement per recurrent neuron (share of word windows exact), {change}: "
+            + ", ".join(f"{x:.2f}→{y:.2f}" for x, y in zip(before, after, strict=True)))
+
+
 def render_report(results: dict, constants: list[dict], command: str = "") -> str:
     """Markdown text of a run from its ``results.json`` dict."""
     hw, conv = results["hardware"], results["conversion"]
@@ -65,27 +85,18 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         f"{conv['mean_abs_diff']:.2f}, largest {conv['max_abs_diff']}).",
         "",
     ]
+    int_acc, spk_acc = results["stages"][3]["test_accuracy"], results["stages"][4]["test_accuracy"]
+    this_run = (int_acc, spk_acc, conv["prediction_differs_share"], conv)
     b = conv.get("before_spiking_finetune")
     if b:
         lines += [
             "Fine-tuning against the spiking dynamics (forward on simulated spike counts, "
             "straight-through gradient of the integer network; epochs chosen on validation):",
             "",
-            "| | integer net (test) | spiking net (test) | loss (points) | predictions differing "
-            "| exact counts | mean abs diff | per-question mean abs diff: median / p90 / max |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
-            f"| before | {_pct(b['test_integer_accuracy'])} | {_pct(b['test_spiking_accuracy'])} | "
-            f"{b['loss_points']:+.1f} | {_pct(b['test_prediction_differs_share'])} | "
-            f"{_pct(b['exact_share'])} | {b['mean_abs_diff']:.2f} | "
-            f"{_q(b['per_question_mean_abs_diff'])} |",
-            f"| after | {_pct(results['stages'][3]['test_accuracy'])} | "
-            f"{_pct(results['stages'][4]['test_accuracy'])} | {conv['loss_points']:+.1f} | "
-            f"{_pct(conv['prediction_differs_share'])} | {_pct(conv['exact_share'])} | "
-            f"{conv['mean_abs_diff']:.2f} | {_q(conv['per_question_mean_abs_diff'])} |",
+            *_mismatch_table("", [("before", b["test_integer_accuracy"], b["test_spiking_accuracy"],
+                                   b["test_prediction_differs_share"], b), ("after", *this_run)]),
             "",
-            "Spike-count agreement per recurrent neuron (share of word windows exact), before → after: "
-            + ", ".join(f"{x:.2f}→{y:.2f}" for x, y in zip(b["per_neuron_exact_share"],
-                                                          conv["per_neuron_exact_share"], strict=True)),
+            _per_neuron("before → after", b["per_neuron_exact_share"], conv["per_neuron_exact_share"]),
             "",
         ]
     lines += [
@@ -100,30 +111,19 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
                      f"{row['mean_abs_diff']:.2f} |")
     cleared = conv.get("integer_net_cleared_each_word")
     if cleared:
-        spiking_acc = results["stages"][4]["test_accuracy"]
         lines += [
             "",
             "Membrane carried between words: the integer network trained here keeps each "
             "word's leftover potential, as the neurons do. The same weights read by an "
             "integer network that clears it each word (Diehl et al.'s) against the spike counts:",
             "",
-            "| integer network | integer net (test) | spiking net (test) | loss (points) | "
-            "predictions differing | exact counts | mean abs diff | "
-            "per-question mean abs diff: median / p90 / max |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
-            f"| membrane cleared each word | {_pct(cleared['test_accuracy'])} | {_pct(spiking_acc)} | "
-            f"{100 * (cleared['test_accuracy'] - spiking_acc):+.1f} | "
-            f"{_pct(cleared['prediction_differs_share'])} | {_pct(cleared['exact_share'])} | "
-            f"{cleared['mean_abs_diff']:.2f} | {_q(cleared['per_question_mean_abs_diff'])} |",
-            f"| membrane carried (this run) | {_pct(results['stages'][3]['test_accuracy'])} | "
-            f"{_pct(spiking_acc)} | {conv['loss_points']:+.1f} | "
-            f"{_pct(conv['prediction_differs_share'])} | {_pct(conv['exact_share'])} | "
-            f"{conv['mean_abs_diff']:.2f} | {_q(conv['per_question_mean_abs_diff'])} |",
+            *_mismatch_table("integer network", [
+                ("membrane cleared each word", cleared["test_accuracy"], spk_acc,
+                 cleared["prediction_differs_share"], cleared),
+                ("membrane carried (this run)", *this_run)]),
             "",
-            "Spike-count agreement per recurrent neuron (share of word windows exact), "
-            "cleared → carried: "
-            + ", ".join(f"{x:.2f}→{y:.2f}" for x, y in zip(cleared["per_neuron_exact_share"],
-                                                          conv["per_neuron_exact_share"], strict=True)),
+            _per_neuron("cleared → carried", cleared["per_neuron_exact_share"],
+                        conv["per_neuron_exact_share"]),
         ]
     agreement = conv.get("input_schedule_val_agreement")
     if agreement:
