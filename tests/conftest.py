@@ -1,4 +1,4 @@
-"""Shared fixtures: the real TREC files from ../shared and one small real pipeline run."""
+"""Shared fixtures: the real TREC files shipped inside the package and one small real pipeline run."""
 
 from __future__ import annotations
 
@@ -9,26 +9,27 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnn2snn.data import load_trec
+from rnn2snn.data import load_trec, packaged_trec_dir
+from rnn2snn.data.trec import ENV_DATA_DIR
 from rnn2snn.model.train import TrainConfig
 from rnn2snn.pipeline import PipelineConfig, run_pipeline
 
-REPO = Path(__file__).resolve().parents[1]
-TREC_DIR = Path(os.environ.get("RNN2SNN_TEST_DATA", REPO.parent / "shared" / "data" / "trec"))
+# The tests read the packaged copy (checked by digest), whatever the user's environment says.
+os.environ.pop(ENV_DATA_DIR, None)
 
 torch.set_num_threads(2)
 
 
 @pytest.fixture(scope="session")
 def trec_dir() -> Path:
-    if not (TREC_DIR / "train_5500.label").is_file():
-        pytest.fail(f"TREC data not found in {TREC_DIR} (set RNN2SNN_TEST_DATA)")
-    return TREC_DIR
+    """The folder of the packaged TREC files (for commands that take --data-dir)."""
+    return packaged_trec_dir()
 
 
 @pytest.fixture(scope="session")
-def trec(trec_dir):
-    return load_trec(trec_dir, allow_download=False)
+def trec():
+    """(train, test) from the packaged copy: no data flag, no network."""
+    return load_trec()
 
 
 SMALL = PipelineConfig(

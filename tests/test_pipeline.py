@@ -4,7 +4,12 @@ import numpy as np
 import torch
 
 from rnn2snn.constrain import input_levels, readout_logits, to_integer
-from rnn2snn.pipeline import STAGES, integer_activity
+from rnn2snn.pipeline import STAGES
+
+
+def integer_activity(model, net, data):
+    x = input_levels(model, data)
+    return x, net.run(x, data.lengths + model.config.lag)
 
 
 def test_stages_in_order_and_sane(small_run):
@@ -20,6 +25,8 @@ def test_integer_network_equals_fake_quantised_model_on_every_test_question(smal
     net = to_integer(model)
     assert net.w_in.dtype == np.int64 and net.weights.min() >= -8 and net.weights.max() <= 7
     x, act = integer_activity(model, net, test)
+    prog = small_run.program.network()
+    assert np.array_equal(prog.weights, net.weights) and np.array_equal(prog.threshold, net.threshold)
     with torch.no_grad():
         logits, fq_act = model(torch.from_numpy(test.tokens), torch.from_numpy(test.lengths),
                                return_activity=True)

@@ -7,7 +7,15 @@ import pytest
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 from rnn2snn.presets import get_preset
-from rnn2snn.sweep import pareto_front, parse_grid, point_config, run_sweep, select_best, write_sweep
+from rnn2snn.sweep import (
+    check_points,
+    pareto_front,
+    parse_grid,
+    point_config,
+    run_sweep,
+    select_best,
+    write_sweep,
+)
 
 
 def test_parse_grid_and_point_config():
@@ -69,3 +77,56 @@ def test_ray_sweep_gives_the_same_table(tiny_data):
 def test_unknown_backend(tiny_data):
     with pytest.raises(Rnn2SnnError, match="backend"):
         run_sweep(GRID, tiny_data, replace(get_preset("tiny")), backend="slurm", progress=False)
+
+
+def test_grid_values_take_their_parameter_type():
+    grid = parse_grid(["cores=none,4", "carry_residual=false,true", "readout=max", "lr=1e-3",
+                       "dropout=0,0.5", "input-schedule=early"])
+    assert grid == {"cores": [None, 4], "carry_residual": [False, True], "readout": ["max"],
+                    "lr": [0.001], "dropout": [0.0, 0.5], "input_schedule": ["early"]}
+    assert isinstance(grid["dropout"][0], float)
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("hidden_dim=abc", "--grid 'hidden_dim=abc': hidden_dim value 'abc' is not a whole number"),
+    ("hidden_dim=16.5", "hidden_dim value '16.5' is not a whole number"),
+    ("cores=some", "cores value 'some' is not a whole number or none"),
+    ("dropout=nan", "dropout value 'nan' is not a number"),
+    ("carry_residual=maybe", "carry_residual value 'maybe' is not true or false"),
+    ("hidden_dim", "expected NAME=V1,V2,..."),
+    ("hidden_dim=", "expected NAME=V1,V2,..."),
+    ("colour=red", "unknown parameter 'colour'; known parameters: activity_levels, carry_residual, "
+                   "choose_schedule, cores, delay"),
+])
+def test_bad_grid_entries_name_the_entry_and_type(item, message):
+    with pytest.raises(Rnn2SnnError) as info:
+        parse_grid([item])
+    assert message in str(info.value)
+
+
+def test_every_point_is_checked_before_any_run():
+    grid = parse_grid(["hidden_dim=16,32,64", "cores=none,4"])
+    with pytest.raises(HardwareLimitError, match=r"grid point \{'hidden_dim': 64, 'cores': None\}: "
+                                                 r"hidden_dim=64 \(--hidden-dim\) without cores"):
+        run_sweep(grid, None, get_preset("paper"), progress=False)  # refused before any worker
+    warnings = check_points(parse_grid(["hidden_dim=40"]), get_preset("paper"))
+    assert len(warnings) == 1 and "88 sources" in warnings[0]
+
+
+ROWS = [dict(zip(("hidden_dim", "seed", "cores", "power_uw", "test_spiking", "val_spiking"), v,
+                 strict=True)) for v in [(16, 0, 1, 17.0, 0.80, 0.81), (64, 0, 4, 68.0, 0.81, 0.90)]]
+
+
+def test_write_sweep_replaces_a_sweep_and_refuses_other_folders(tmp_path):
+    out = tmp_path / "sw"
+    write_sweep(ROWS, out)
+    (out / "stale.csv").write_text("old")
+    write_sweep(ROWS[:1], out)
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.json", "sweep.png"]
+    assert len(json.loads((out / "sweep.json").read_text())["rows"]) == 1
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(Rnn2SnnError, match="holds other files and no sweep.json"):
+        write_sweep(ROWS, tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -10,86 +10,229 @@ from dataclasses import replace
 from pathlib import Path
 
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.model.elman import READOUTS
+from rnn2snn.readouts import READOUTS
+
+
+def _at_least(lo: int):
+    """An argparse type: a whole number ≥ ``lo`` (argparse then names the option and exits 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be ≥ {lo}, got {value}")
+        return value
+
+    parse.__name__ = f"whole number ≥ {lo}"
+    return parse
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("rnn2snn")
+    except metadata.PackageNotFoundError:  # run from a source tree that was not installed
+        from rnn2snn import __version__
+
+        return __version__
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="folder with TREC's train_5500.label and TREC_10.label "
-                   "(default: $RNN2SNN_DATA_DIR, else the user cache, else download)")
-    p.add_argument("--train", help="generic training file: 'LABEL text' per line (with --test)")
-    p.add_argument("--test", help="generic test file, same format (with --train)")
-    p.add_argument("--encoding", default="utf-8", help="encoding of --train/--test files")
-    p.add_argument("--labels", choices=("coarse", "fine"), default="coarse",
-                   help="TREC label set: 6 coarse or 50 fine classes")
-    p.add_argument("--no-download", action="store_true", help="never download TREC")
+    from rnn2snn.data import DEFAULT_MAX_WORDS
+
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="folder with TREC's train_5500.label and TREC_10.label (default: "
+                        "$RNN2SNN_DATA_DIR if set, else the copy of TREC inside the package)")
+    p.add_argument("--train", metavar="FILE",
+                   help="generic training file, 'LABEL text' a line (with --test; default: TREC)")
+    p.add_argument("--test", metavar="FILE",
+                   help="generic test file, same format (with --train; default: TREC)")
+    p.add_argument("--encoding",
+                   help="encoding of the --train/--test files (default: utf-8; TREC is ISO-8859-1)")
+    p.add_argument("--max-words", type=_at_least(1), default=DEFAULT_MAX_WORDS, metavar="N",
+                   help="longest example accepted in --train/--test files, in words "
+                        "(default: %(default)s; longer is an error unless --truncate)")
+    p.add_argument("--truncate", action="store_true",
+                   help="cut longer examples to --max-words words instead (default: off)")
+    p.add_argument("--labels", choices=("coarse", "fine"),
+                   help="TREC label set: 6 coarse or 50 fine classes (default: coarse)")
+    p.add_argument("--download", action="store_true",
+                   help="download missing TREC files from the original distribution (default: off)")
+    p.add_argument("--no-download", action="store_true", help=argparse.SUPPRESS)  # the default now
 
 
 def _load_data(args):
+    """(train, test) examples from --train/--test or TREC; conflicting options refused first."""
     from rnn2snn.data import load_trec, read_labeled_file
+    from rnn2snn.data.reading import check_encoding
 
     if bool(args.train) != bool(args.test):
-        raise Rnn2SnnError("--train and --test go together")
+        raise Rnn2SnnError("--train and --test go together (give both, or neither for TREC)")
     if args.train:
-        return (read_labeled_file(args.train, args.encoding),
-                read_labeled_file(args.test, args.encoding))
-    return load_trec(args.data_dir, args.labels, allow_download=not args.no_download)
+        if args.data_dir:
+            raise Rnn2SnnError("--data-dir names TREC's folder; it does not go with --train/--test")
+        if args.labels:
+            raise Rnn2SnnError("--labels chooses TREC's label set; --train/--test files are read "
+                               "with the labels they have")
+        encoding = check_encoding(args.encoding or "utf-8")
+        limits = {"max_words": args.max_words, "truncate": args.truncate}
+        return (read_labeled_file(args.train, encoding, **limits),
+                read_labeled_file(args.test, encoding, min_classes=1, **limits))
+    if args.encoding:
+        raise Rnn2SnnError("--encoding is for --train/--test files; TREC's files are ISO-8859-1")
+    return load_trec(args.data_dir, args.labels or "coarse", allow_download=args.download)
 
 
-def cmd_reproduce(args) -> int:
-    import torch
+def _is_trec_coarse(args) -> bool:
+    """Whether the data are TREC's 6 coarse classes, the only data Diehl et al. report on."""
+    return not args.train and (args.labels or "coarse") == "coarse"
 
-    from rnn2snn.pipeline import PipelineConfig, run_pipeline
+
+_REPRODUCE_KEYS = ("embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "vectors",
+                   "readout", "cores")
+
+
+def _reproduce_config(args):
+    """The preset with the command line's values applied (not yet checked)."""
     from rnn2snn.presets import get_preset
-    from rnn2snn.report import write_run
-    from rnn2snn.spiking.network import SpikingConfig
 
-    start = time.perf_counter()
-    torch.set_num_threads(max(1, args.threads))
-    train_ex, test_ex = _load_data(args)
-    config = get_preset(args.preset) if args.preset else PipelineConfig()
-    overrides = {k: getattr(args, k) for k in ("embed_dim", "proj_dim", "hidden_dim", "min_count",
-                                               "max_fan_in", "vectors", "readout", "cores")
-                 if getattr(args, k) is not None}
+    config = get_preset(args.preset)
+    overrides = {k: getattr(args, k) for k in _REPRODUCE_KEYS if getattr(args, k) is not None}
     spk = {k: getattr(args, k) for k in ("ticks_per_word", "delay") if getattr(args, k) is not None}
     if "delay" in spk:
         spk["neg_delay"] = spk["delay"]
-    config = replace(config, seed=args.seed, spiking=replace(config.spiking, **spk), **overrides)
-    SpikingConfig.validate(config.spiking, config.activity_levels)
+    return replace(config, seed=args.seed, spiking=replace(config.spiking, **spk), **overrides)
+
+
+def _warn(messages: list[str]) -> None:
+    for m in messages:
+        print(f"rnn2snn: warning: {m}", file=sys.stderr)
+
+
+def cmd_reproduce(args) -> int:
+    from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config, config_warnings
+    from rnn2snn.pipeline import run_pipeline
+    from rnn2snn.report import write_run
+    from rnn2snn.threads import fixed_threads
+
+    start = time.perf_counter()
+    # Everything checkable is checked before training: settings, output folder, data.
+    config = _reproduce_config(args)
+    check_pipeline_config(config)
+    out = check_output_dir(args.out, "run")
+    train_ex, test_ex = _load_data(args)
+    _warn(config_warnings(config) + check_data(train_ex, test_ex, config))
     print(f"rnn2snn reproduce: {len(train_ex)} training, {len(test_ex)} test examples, "
           f"seed {args.seed}")
-    result = run_pipeline(train_ex, test_ex, config, progress=not args.quiet)
+    with fixed_threads():  # figures independent of --threads and of the machine's core count
+        result = run_pipeline(train_ex, test_ex, config, progress=not args.quiet)
     result.wall_seconds = time.perf_counter() - start
     command = "rnn2snn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    results = write_run(result, args.out, command)
+    results = write_run(result, out, command)
     hw = results["hardware"]
-    print(f"spiking test accuracy {result.stage('spiking').test_accuracy:.3f} "
-          f"(paper 0.74); cores {hw['cores']}, axons {hw['axons']}, neurons {hw['neurons']}, "
+    paper = " (Diehl et al. 0.74 on the chip)" if _is_trec_coarse(args) else ""
+    print(f"spiking test accuracy {result.stage('spiking').test_accuracy:.3f}{paper}; "
+          f"cores {hw['cores']}, axons {hw['axons']}, neurons {hw['neurons']}, "
           f"{hw['power_uw']:.1f} µW; conversion loss {results['conversion']['loss_points']:+.1f} "
           f"points; {results['wall_seconds']:.0f} s")
     print(f"wrote {Path(args.out) / 'results.json'}, report.md, plots and model/")
     return 0
 
 
-def cmd_predict(args) -> int:
-    from rnn2snn.predict import predict_question
+def _question_file(path: str, encoding: str) -> list[str]:
+    """Non-blank lines of a question file (BOM and CR/CRLF/LF line ends handled)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except IsADirectoryError:
+        raise Rnn2SnnError(f"--file {p}: is a folder, not a file") from None
+    except FileNotFoundError:
+        raise Rnn2SnnError(f"--file {p}: no such file") from None
+    except OSError as exc:
+        raise Rnn2SnnError(f"--file {p}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode(encoding)
+    except LookupError:
+        raise Rnn2SnnError(f"--encoding {encoding!r}: unknown encoding") from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise Rnn2SnnError(f"--file {p}:{line}: cannot decode byte {raw[exc.start]:#04x} as "
+                           f"{encoding}; try --encoding iso-8859-1") from None
+    return [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
 
-    out = predict_question(args.model, " ".join(args.question))
-    print(f"class: {out['class']}")
-    print(f"words: {' '.join(out['tokens']) or '(none)'}")
-    print("spike counts per recurrent neuron: " + " ".join(str(c) for c in out["spike_counts"]))
-    print("class scores: " + ", ".join(f"{c} {s:.2f}" for c, s in out["scores"].items()))
+
+def _read_texts(args) -> list[str]:
+    """Texts to classify: the arguments, the lines of --file, or standard input (one a line)."""
+    texts = list(args.question)
+    if args.file:
+        texts += _question_file(args.file, args.encoding)
+    if not args.question and not args.file:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise Rnn2SnnError("predict: give the questions as arguments, with --file FILE, or on "
+                               "standard input (one a line)")
+        texts += [line.rstrip("\r\n") for line in sys.stdin]
+    return texts
+
+
+def cmd_predict(args) -> int:
+    import json
+
+    from rnn2snn.predict import predict_texts
+
+    texts = _read_texts(args)
+    predictions = predict_texts(args.model, texts)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in predictions], indent=1))
+        return 0
+    for k, p in enumerate(predictions):
+        if len(predictions) > 1:
+            print(f"[{k + 1}] {p.text}")
+        print(f"class: {p.label}")
+        print(f"words: {' '.join(p.tokens) or '(none)'}"
+              + (f"   (unknown: {' '.join(p.unknown)})" if p.unknown else ""))
+        print("spike counts per neuron: " + " ".join(str(c) for c in p.spike_counts))
+        print("class scores: " + ", ".join(f"{c} {s:.2f}" for c, s in p.scores.items()))
+        for w in p.warnings:
+            print(f"warning: {w}")
     return 0
 
 
+def _export_target(args, default_name: str) -> Path:
+    out = Path(args.out) if args.out else Path(args.model) / default_name
+    if out.is_dir():
+        raise Rnn2SnnError(f"--out {out}: is a folder; give a file name (e.g. {out / default_name})")
+    return out
+
+
 def cmd_export(args) -> int:
-    from rnn2snn.export.model_io import load_model
-    from rnn2snn.spiking.network import convert
+    from rnn2snn.program import load_program
+
+    program = load_program(args.model)
+    if args.format == "nir":
+        from rnn2snn.backends.nir import write_nir
+
+        import warnings
+
+        out = _export_target(args, "program.nir")
+        meta = {"classes": ",".join(program.classes), "layers": len(program.layers),
+                "lag_windows": program.lag, "pooling": program.readout.pooling,
+                "off_chip": f"encoder and readout: {args.model}/program.safetensors"}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            write_nir(program.spiking_network(), out, exact=args.exact, metadata=meta)
+        for w in caught:
+            print(f"rnn2snn: warning: {w.message}", file=sys.stderr)
+        print(f"wrote {out}: NIR graph of {program.n_hidden} neurons"
+              + (" (not exact: see the warning)" if caught else " (exact)"))
+        return 0
     from rnn2snn.truenorth.config_io import save_config
     from rnn2snn.truenorth.placement import place
 
-    saved = load_model(args.model)
-    config = place(convert(saved.integer(), saved.spiking))
-    out = Path(args.out) if args.out else Path(args.model) / "truenorth.json"
+    out = _export_target(args, "truenorth.json")
+    config = place(program.spiking_network())
     save_config(config, out)
     print(f"wrote {out}: {len(config.cores)} core(s), {config.n_axons} axons, "
           f"{config.n_neurons} neurons, {len(config.inputs)} input ports, "
@@ -97,32 +240,31 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _program_test_data(args, program):
+    """The test examples encoded with the program's vocabulary and classes."""
+    from rnn2snn.data.text import Vocabulary, encode
+
+    if program.vocab is None:
+        raise Rnn2SnnError(f"--model {args.model}: this program reads real-valued features; verify it "
+                           "from Python (rnn2snn.truenorth.verify) with your feature arrays")
+    _, test_ex = _load_data(args)
+    return encode(test_ex, Vocabulary(list(program.vocab)), list(program.classes))
+
+
 def cmd_verify(args) -> int:
     import numpy as np
 
-    from rnn2snn.constrain.steps import input_levels
-    from rnn2snn.data.text import encode
-    from rnn2snn.export.model_io import load_model
-    from rnn2snn.spiking.network import convert
-    from rnn2snn.truenorth.config_io import load_config, save_config
-    from rnn2snn.truenorth.placement import place
-    from rnn2snn.truenorth.verify import verify
+    from rnn2snn.program import load_program
+    from rnn2snn.truenorth.config_io import load_config
+    from rnn2snn.truenorth.verify import verify_program
 
-    saved = load_model(args.model)
-    _, test_ex = _load_data(args)
-    data = encode(test_ex, saved.vocab, saved.classes)
+    program = load_program(args.model)
+    data = _program_test_data(args, program)
     if args.limit:
         data = data.subset(np.arange(min(args.limit, len(data))))
-    snn = convert(saved.integer(), saved.spiking)
-    if args.config:
-        config = load_config(args.config)
-    else:  # the exported file itself, written and read back
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            config = load_config(save_config(place(snn), Path(tmp) / "truenorth.json"))
+    config = load_config(args.config) if args.config else None
     start = time.perf_counter()
-    result = verify(snn, config, input_levels(saved.model, data), data.lengths)
+    result = verify_program(program, data.inputs, data.lengths, config)
     print(f"questions: {result.questions}")
     print(f"neuron-ticks compared: {result.spikes_compared} ({result.spikes} spikes)")
     print(f"mismatches: {result.mismatches}")
@@ -134,76 +276,147 @@ def cmd_verify(args) -> int:
 def cmd_sweep(args) -> int:
     import json
 
-    from rnn2snn.pipeline import PipelineConfig
+    from rnn2snn.checks import check_output_dir
     from rnn2snn.presets import get_preset
-    from rnn2snn.sweep import parse_grid, run_sweep, write_sweep
+    from rnn2snn.sweep import check_points, parse_grid, run_sweep, write_sweep
 
     grid = parse_grid(args.grid or [])
     if not grid:
         raise Rnn2SnnError("--grid NAME=V1,V2 is needed at least once")
+    base = get_preset(args.preset)
+    # Every grid point, the output folder and the data are checked before the first run.
+    check_points(grid, base)
+    out = check_output_dir(args.out, "sweep")
     data = _load_data(args)
-    base = get_preset(args.preset) if args.preset else PipelineConfig()
+    _warn(check_points(grid, base, data))
     start = time.perf_counter()
     rows = run_sweep(grid, data, base, backend=args.backend, workers=args.workers,
                      progress=not args.quiet, ray_address=args.ray_address)
-    summary = write_sweep(rows, args.out)
+    summary = write_sweep(rows, out)
     print(f"{len(rows)} runs in {time.perf_counter() - start:.0f} s; wrote {args.out}/sweep.csv, "
           f"sweep.json, sweep.png")
     print("best by validation: " + json.dumps(summary["best_by_validation"]))
     return 0
 
 
+class _PresetDefault:
+    """The text ``(default: the preset's: 64 in paper, tiny; 128 in …)``, made only when help is
+    shown: the presets need PyTorch, which ``--version`` or ``predict`` should not load."""
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+
+    def __str__(self) -> str:
+        from rnn2snn.presets import PRESETS
+
+        by_value: dict[str, list[str]] = {}
+        for name, cfg in PRESETS.items():
+            value = getattr(cfg.spiking, self.attr, None) if hasattr(cfg.spiking, self.attr) \
+                else getattr(cfg, self.attr)
+            by_value.setdefault("none" if value is None else str(value), []).append(name)
+        if len(by_value) == 1:
+            return f"(default: {next(iter(by_value))})"
+        return "(default: the preset's: " + "; ".join(
+            f"{v} in {', '.join(names)}" for v, names in by_value.items()) + ")"
+
+
+def _preset_arg(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> None:
+    """An option whose default is the preset's value; ``help`` ends with that default."""
+    action = p.add_argument(flag, help=help + " %(preset_default)s", **kwargs)
+    action.preset_default = _PresetDefault(action.dest)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from rnn2snn.presets import DESCRIPTIONS, NAMES
+    from rnn2snn.truenorth import limits as L
+
     parser = argparse.ArgumentParser(
         prog="rnn2snn", description="Trained Elman RNNs to spiking networks for TrueNorth.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("reproduce", help="train, constrain, convert, map and report (Diehl 2016)")
+    presets = "; ".join(f"{name}: {DESCRIPTIONS[name]}" for name in NAMES)
+    p = sub.add_parser("reproduce", help="train, constrain, convert, map and report (Diehl 2016)",
+                       description="Train, constrain, convert, map and report. Every setting is "
+                                   "checked before training starts.")
     _add_data_args(p)
-    p.add_argument("--out", default="runs/reproduce", help="output folder")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--preset", help="named configuration (see rnn2snn.presets)")
-    p.add_argument("--embed-dim", type=int)
-    p.add_argument("--proj-dim", type=int)
-    p.add_argument("--hidden-dim", type=int)
-    p.add_argument("--min-count", type=int, help="words seen fewer times become <unk>")
-    p.add_argument("--max-fan-in", type=int)
-    p.add_argument("--cores", type=int, help="spread the recurrent layer over this many cores")
-    p.add_argument("--readout", choices=READOUTS,
-                   help="off-chip pooling of the spike counts over the words")
-    p.add_argument("--vectors", help="pretrained word vectors (word2vec .bin/.txt or GloVe .txt)")
-    p.add_argument("--ticks-per-word", type=int)
-    p.add_argument("--delay", type=int, help="recurrent synaptic delay in ticks (1…15)")
-    p.add_argument("--threads", type=int, default=2, help="PyTorch threads")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--out", default="runs/reproduce", metavar="DIR",
+                   help="output folder: new, empty, or a previous run's, which is replaced as a "
+                        "whole (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="seed of the split, initialisation and training, 0 … 2^32 − 1 "
+                        "(default: %(default)s)")
+    p.add_argument("--preset", choices=NAMES, default="paper", metavar="NAME",
+                   help=f"named configuration (default: %(default)s): {presets}")
+    _preset_arg(p, "--embed-dim", "word-vector size", type=int, metavar="N")
+    _preset_arg(p, "--proj-dim", "off-chip projection units, the on-chip layer's inputs",
+                type=int, metavar="N")
+    _preset_arg(p, "--hidden-dim", "recurrent (on-chip) neurons", type=int, metavar="N")
+    _preset_arg(p, "--min-count", "words seen fewer times in training become <unk>",
+                type=int, metavar="N")
+    _preset_arg(p, "--max-fan-in", f"sources a recurrent neuron may read, 1 … "
+                f"{L.AXONS_PER_CORE // L.AXON_TYPES} ({L.AXONS_PER_CORE} axons a core / "
+                f"{L.AXON_TYPES} axon types)", type=int, metavar="N")
+    _preset_arg(p, "--cores", "spread the recurrent layer over N cores, each reading its own block "
+                "of at most --max-fan-in sources; none: each neuron keeps its own sources and the "
+                f"layer takes as few cores as they fit (at most "
+                f"{L.NEURONS_PER_CORE // (L.AXON_TYPES + 1)} neurons)", type=int, metavar="N")
+    _preset_arg(p, "--readout", "off-chip pooling of the spike counts over the words",
+                choices=READOUTS)
+    p.add_argument("--vectors", metavar="FILE",
+                   help="pretrained word vectors, word2vec .bin/.txt or GloVe .txt, of --embed-dim "
+                        "dimensions (default: none, vectors are learned)")
+    _preset_arg(p, "--ticks-per-word", f"ticks of 1 ms per word, levels − 1 … {L.DELAY_MAX}",
+                type=int, metavar="T")
+    _preset_arg(p, "--delay", f"recurrent synaptic delay in ticks, {L.DELAY_MIN} … T; D = T lands a "
+                "spike in the next word's window at the tick it left", type=int, metavar="D")
+    p.add_argument("--threads", type=_at_least(1), default=1, metavar="N",
+                   help="kept for compatibility; has no effect on the figures: the pipeline always "
+                        "trains with one PyTorch thread, since the thread count changes float sums "
+                        "and so the results (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (default: off)")
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("predict", help="classify one question with the spiking network")
-    p.add_argument("--model", required=True, help="model folder (e.g. OUT/model)")
-    p.add_argument("question", nargs="*", help="the question text")
+    p = sub.add_parser("predict", help="classify questions with a saved program's spiking network")
+    p.add_argument("--model", required=True, help="program folder (e.g. OUT/model)")
+    p.add_argument("question", nargs="*",
+                   help="questions, one an argument (quote each); none: --file or standard input")
+    p.add_argument("--file", help="a file of questions, one a line")
+    p.add_argument("--encoding", default="utf-8", help="encoding of --file")
+    p.add_argument("--json", action="store_true", help="answers as JSON")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("sweep", help="grid search over sizes, constraints and timing")
     _add_data_args(p)
     p.add_argument("--grid", action="append", metavar="NAME=V1,V2",
                    help="a parameter and its values (repeat for more), e.g. hidden_dim=16,24 seed=0,1")
-    p.add_argument("--preset", help="base configuration the grid modifies")
-    p.add_argument("--out", default="runs/sweep", help="output folder")
-    p.add_argument("--backend", choices=("local", "ray"), default="local")
-    p.add_argument("--workers", type=int, help="parallel runs (default: CPU count)")
+    p.add_argument("--preset", choices=NAMES, default="paper", metavar="NAME",
+                   help="base configuration the grid modifies (default: %(default)s; one of "
+                        f"{', '.join(NAMES)})")
+    p.add_argument("--out", default="runs/sweep", metavar="DIR",
+                   help="output folder: new, empty, or a previous sweep's, which is replaced as a "
+                        "whole (default: %(default)s)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="worker processes here, or Ray (default: %(default)s)")
+    p.add_argument("--workers", type=_at_least(1), metavar="N",
+                   help="parallel runs (default: CPU count)")
     p.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (default: off)")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("export", help="write the TrueNorth core configuration of a model")
-    p.add_argument("--model", required=True, help="model folder")
-    p.add_argument("--format", choices=("truenorth",), default="truenorth")
-    p.add_argument("--out", help="output file (default MODEL/truenorth.json)")
+    p = sub.add_parser("export", help="write a program's TrueNorth core configuration or NIR graph")
+    p.add_argument("--model", required=True, help="program folder")
+    p.add_argument("--format", choices=("truenorth", "nir"), default="truenorth",
+                   help="truenorth: rnn2snn-truenorth JSON; nir: a NIR graph (HDF5)")
+    p.add_argument("--exact", action="store_true",
+                   help="with --format nir: refuse a program NIR cannot carry exactly")
+    p.add_argument("--out", help="output file (default MODEL/truenorth.json or MODEL/program.nir)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("verify", help="core-level vs network-level simulation, spike for spike")
-    p.add_argument("--model", required=True, help="model folder")
-    p.add_argument("--config", help="a TrueNorth configuration file (default: export the model's)")
-    p.add_argument("--limit", type=int, help="only the first N test questions")
+    p.add_argument("--model", required=True, help="program folder")
+    p.add_argument("--config", help="a TrueNorth configuration file (default: export the program's)")
+    p.add_argument("--limit", type=_at_least(1), metavar="N",
+                   help="only the first N test questions (N ≥ 1; default: all)")
     _add_data_args(p)
     p.set_defaults(func=cmd_verify)
     return parser

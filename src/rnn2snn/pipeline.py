@@ -1,74 +1,45 @@
-"""Train-and-constrain end to end: the stages as one function over any labelled text.
+"""Train-and-constrain end to end.
 
-``run_pipeline(train, test, config)`` runs train → fan-in → weights → activities
-(each constraint followed by retraining) → spiking conversion → resource count and
-power. Every choice is made on a validation split drawn from the training data;
-the test data is only evaluated.
+``run_pipeline(train, test, config)`` builds the paper's network for labelled text and
+runs :func:`constrain_and_convert`: train → fan-in → weights → activities (each
+constraint followed by retraining) → the converted :class:`~rnn2snn.program.SpikingProgram`
+→ spiking evaluation, resource count and power. The same function serves a user's own
+model (:func:`rnn2snn.own.convert_torch_model`). Every choice is made on a validation
+split drawn from the training data; the test data is only evaluated. Once the program
+is built, everything reads the program only.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
-from rnn2snn.constrain.integer import IntegerRNN
+from rnn2snn.config import PipelineConfig
 from rnn2snn.constrain.steps import (
-    input_levels,
     limit_fan_in,
     quantize_model_activities,
     quantize_model_weights,
-    readout_logits,
-    to_integer,
 )
-from rnn2snn.data.text import Encoded, Examples, Vocabulary, encode, stratified_split
+from rnn2snn.data.sequences import Sequences
+from rnn2snn.data.text import Examples, Vocabulary, encode, stratified_split
+from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
-from rnn2snn.model.train import TrainConfig, accuracy, train
+from rnn2snn.model.train import accuracy, train
+from rnn2snn.program import SpikingProgram, run_integer, simulate_program
+from rnn2snn.program.build import build_program
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
-from rnn2snn.spiking.evaluate import choose_input_schedule, spiking_logits
+from rnn2snn.spiking.evaluate import choose_input_schedule
 from rnn2snn.spiking.finetune import finetune_spiking
-from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
+from rnn2snn.spiking.network import SpikeRecord, SpikingRNN
 from rnn2snn.truenorth.placement import encode_inputs, place
 from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
 from rnn2snn.truenorth.resources import Resources, count_resources
 from rnn2snn.truenorth.simulator import run_cores
 
 STAGES = ("float", "fan_in", "weights", "activities", "spiking")
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Everything that defines a run; the defaults are the paper's network."""
-
-    seed: int = 0
-    embed_dim: int = 64
-    proj_dim: int = 48
-    hidden_dim: int = 16
-    readout: str = "mean"
-    dropout: float = 0.25
-    min_count: int = 2
-    val_fraction: float = 0.1
-    max_fan_in: int = 64
-    cores: int | None = None  # spread the recurrent layer over this many cores (block fan-in)
-    weight_levels: int = 16
-    activity_levels: int = 16
-    # Train the activity levels with the membrane leftover carried between words, as
-    # the spiking layer has it (False: cleared each word, Diehl et al.'s ANN).
-    carry_residual: bool = True
-    # Pick the input spike schedule (early / spread) with the most integer-spiking
-    # agreement on validation (False: use spiking.input_schedule as given).
-    choose_schedule: bool = True
-    train: TrainConfig = TrainConfig(epochs=30, lr=3e-3)
-    finetune: TrainConfig = TrainConfig(epochs=12, lr=1e-3)
-    # Fine-tuning against the spiking dynamics after the last constraint (epochs=0: off).
-    spiking_finetune: TrainConfig = TrainConfig(epochs=6, lr=5e-4, patience=3)
-    spiking: SpikingConfig = SpikingConfig()
-    vectors: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -81,29 +52,48 @@ class StageResult:
 
 @dataclass
 class PipelineResult:
-    """Everything a run produced; ``to_json`` gives the ``results.json`` content."""
+    """Everything a run produced; ``to_json`` gives the ``results.json`` content.
+
+    ``program`` is the converted network (what every backend reads); ``model`` the
+    constrained torch model it was read from (a training artefact).
+    """
 
     config: PipelineConfig
     stages: list[StageResult]
+    program: SpikingProgram
     model: ElmanClassifier
-    vocab: Vocabulary
     classes: list[str]
-    integer: IntegerRNN
-    snn: SpikingRNN
     resources: Resources
     power_uw: float
     conversion: dict
     ablation: list[dict]
-    test: Encoded
+    test: Sequences
     test_record: SpikeRecord
     wall_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+
+    @property
+    def snn(self) -> SpikingRNN:
+        return self.program.spiking_network()
+
+    @property
+    def integer(self):
+        """The program's integer network (all layers flattened)."""
+        return self.program.network()
+
+    @property
+    def vocab(self) -> Vocabulary | None:
+        v = self.program.vocab
+        return None if v is None else Vocabulary(list(v))
 
     def stage(self, name: str) -> StageResult:
         return next(s for s in self.stages if s.name == name)
 
     def to_json(self) -> dict:
-        cfg = self.config.spiking
+        cfg = self.program.timing
+        thresholds = [layer.threshold for layer in self.program.layers]
+        net = self.program.network()
+        allowed = self.model.allowed()
         return {
             "stages": [{"name": s.name, "test_accuracy": s.test_accuracy,
                         "val_accuracy": s.val_accuracy, "seconds": round(s.seconds, 2)}
@@ -115,7 +105,7 @@ class PipelineResult:
                 "ticks_per_word": cfg.ticks_per_word,
                 "delay": cfg.delay,
                 "power_uw": self.power_uw,
-                "threshold": self.integer.threshold,
+                "threshold": thresholds[0] if len(thresholds) == 1 else thresholds,
                 **{k: v for k, v in self.extra.get("hardware", {}).items()},
             },
             "conversion": {
@@ -125,14 +115,15 @@ class PipelineResult:
                 "ablation": self.ablation,
             },
             "constraints": {
-                "threshold": self.integer.threshold,
-                "weight_range": [int(self.integer.weights.min()), int(self.integer.weights.max())],
-                "max_fan_in": int(self.model.constraints.mask.sum(1).max()
-                                   if self.model.constraints.mask is not None
-                                   else self.integer.weights.shape[1]),
+                "threshold": thresholds[0] if len(thresholds) == 1 else thresholds,
+                "weight_range": [int(net.weights.min()), int(net.weights.max())],
+                "max_fan_in": int(allowed.sum(1).max()),
                 "pruned_connections": self.extra.get("pruned_connections", 0),
-                "core_groups": None if self.integer.groups is None else len(self.integer.groups),
-                "recurrent_bias": "none (the on-chip layer has no bias; leak = 0)",
+                "layers": len(self.program.layers),
+                "core_groups": None if net.groups is None else len(net.groups),
+                "recurrent_bias": ("a bias input per layer (an input axon held at the top level)"
+                                   if self.program.bias_layers else
+                                   "none (the on-chip layers have no bias; leak = 0)"),
             },
             "seed": self.config.seed,
             "wall_seconds": self.wall_seconds,
@@ -151,53 +142,37 @@ def prepare_data(train_ex: Examples, test_ex: Examples, config: PipelineConfig):
         encode(test_ex, vocab, classes)
 
 
-def integer_activity(model: ElmanClassifier, net: IntegerRNN, data: Encoded):
-    """Input levels (N, L, P) and integer activities (N, L, H) for every example."""
-    x = input_levels(model, data)
-    return x, net.run(x, data.lengths)
-
-
-def spiking_predictions(model: ElmanClassifier, snn: SpikingRNN, data: Encoded,
-                        record: bool = False) -> tuple[np.ndarray, SpikeRecord]:
-    """Predicted classes (N,) from the spiking layer's counts through the off-chip readout."""
-    logits, rec = spiking_logits(model, snn, data, record)
-    return logits.argmax(1), rec
-
-
-def conversion_summary(model: ElmanClassifier, spiking: SpikingConfig, val: Encoded,
-                       test: Encoded) -> dict:
+def conversion_summary(program: SpikingProgram, val: Sequences, test: Sequences) -> dict:
     """Integer vs spiking accuracy (validation and test) and the count mismatch on test."""
-    net = to_integer(model)
-    snn = convert(net, spiking)
     out = {}
+    snn = program.spiking_network()
     for name, data in (("val", val), ("test", test)):
-        x, act = integer_activity(model, net, data)
-        rec = simulate(snn, x, data.lengths)
-        ip = readout_logits(model, act, data.lengths).argmax(1)
-        sp = readout_logits(model, rec.counts, data.lengths).argmax(1)
-        out[f"{name}_integer_accuracy"] = float((ip == data.labels).mean())
-        out[f"{name}_spiking_accuracy"] = float((sp == data.labels).mean())
-        out[f"{name}_prediction_differs_share"] = float((ip != sp).mean())
+        integer = run_integer(program, data.inputs, data.lengths)
+        spiking = simulate_program(program, data.inputs, data.lengths, snn=snn)
+        out[f"{name}_integer_accuracy"] = float((integer.predictions == data.labels).mean())
+        out[f"{name}_spiking_accuracy"] = float((spiking.predictions == data.labels).mean())
+        out[f"{name}_prediction_differs_share"] = float((integer.predictions != spiking.predictions).mean())
         if name == "test":
-            stats = compare_counts(rec.counts, act, data.lengths)
+            stats = compare_counts(spiking.counts, integer.counts, program.run_lengths(data.lengths))
             out.update({k: stats[k] for k in ("exact_share", "mean_abs_diff", "per_neuron_exact_share",
                                               "per_question_mean_abs_diff")})
     out["loss_points"] = 100 * (out["test_integer_accuracy"] - out["test_spiking_accuracy"])
     return out
 
 
-def activity_estimate(snn: SpikingRNN, x: np.ndarray, lengths: np.ndarray) -> dict:
-    """Place the layer on cores, run the core-level simulator, and estimate power from activity.
+def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray) -> dict:
+    """Place the network on cores, run the core-level simulator, and estimate power from activity.
 
-    Counts synaptic events (copies included), spikes and active cores inside each
-    question's own ticks; rates assume 1 ms ticks.
+    ``x``: source levels (B, L, S) of :meth:`SpikingProgram.sources`; ``run_lengths``
+    the windows each sequence runs. Counts synaptic events (copies included), spikes and
+    active cores inside each sequence's own ticks; rates assume 1 ms ticks.
     """
     config = place(snn)
-    T = snn.config.ticks_per_word
-    until = np.asarray(lengths) * T + snn.config.flush_ticks
+    clock = snn.config.clock
+    until = clock.end(run_lengths)
     run = run_cores(config, encode_inputs(config, x), until=until)
     ticks = float(until.sum())
-    words = float(np.sum(lengths))
+    words = float(np.sum(run_lengths))
     power = activity_power_uw(len(config.cores), run.synaptic_events, run.spikes, ticks)
     return {
         "cores_placed": len(config.cores),
@@ -208,15 +183,16 @@ def activity_estimate(snn: SpikingRNN, x: np.ndarray, lengths: np.ndarray) -> di
         "synaptic_events_per_word": run.synaptic_events / words,
         "spikes_per_word": run.spikes / words,
         "synaptic_events_per_second": power.synaptic_events_per_second,
-        "energy_per_word_nj": power.total_uw * 1e-6 * T * 1e-3 * 1e9,
+        "energy_per_word_nj": power.total_uw * 1e-6 * clock.ticks_per_word * 1e-3 * 1e9,
     }
 
 
 def run_pipeline(train_ex: Examples, test_ex: Examples,
                  config: PipelineConfig = PipelineConfig(), progress: bool = True,
                  log=print) -> PipelineResult:
-    """Run every stage; see the module docstring. ``log`` receives one line per stage."""
+    """Build the paper's network for labelled text and run :func:`constrain_and_convert`."""
     start = time.perf_counter()
+    _check(config)
     torch.manual_seed(config.seed)
     vocab, classes, fit, val, test = prepare_data(train_ex, test_ex, config)
     model = ElmanClassifier(ElmanConfig(
@@ -230,6 +206,31 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
         with torch.no_grad():
             model.embedding.weight.copy_(torch.from_numpy(matrix))
         log(f"word vectors: {found}/{len(vocab) - 2} words found in {config.vectors}")
+    result = constrain_and_convert(model, fit, val, test, config, classes, vocab, progress, log)
+    result.wall_seconds = time.perf_counter() - start
+    return result
+
+
+def _check(config: PipelineConfig) -> None:
+    try:
+        from rnn2snn.checks import check_pipeline_config
+    except ImportError:  # pragma: no cover - the checks module is part of the package
+        return
+    check_pipeline_config(config)
+
+
+def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences, test: Sequences,
+                          config: PipelineConfig = PipelineConfig(), classes=None, vocab=None,
+                          progress: bool = True, log=print) -> PipelineResult:
+    """Train ``model`` and constrain it (retraining after each step), convert it, and measure.
+
+    ``model`` may come pre-trained (its float stage then fine-tunes it); the sizes of
+    ``config`` are ignored here (the model has them), its training, constraint and
+    spiking settings are used.
+    """
+    start = time.perf_counter()
+    torch.manual_seed(config.seed)
+    classes = list(classes) if classes is not None else [str(i) for i in range(model.config.n_classes)]
     stages: list[StageResult] = []
 
     def finish(name: str, t0: float) -> None:
@@ -238,6 +239,7 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
         s = stages[-1]
         log(f"{name:>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
 
+    config = replace(config, spiking=config.spiking_for_target())
     ft = replace(config.finetune, seed=config.seed)
     t0 = time.perf_counter()
     train(model, fit, val, replace(config.train, seed=config.seed), "float", progress)
@@ -262,52 +264,118 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
         config = replace(config, spiking=chosen)
         log(f"{'schedule':>10}: {chosen.input_schedule} (validation agreement "
             + ", ".join(f"{k} {v:.3f}" for k, v in schedule_agreement.items()) + ")")
-    before = conversion_summary(model, config.spiking, val, test)
+    before = conversion_summary(build_program(model, config.spiking, classes, vocab), val, test)
     if config.spiking_finetune.epochs > 0:
         finetune_spiking(model, fit, val, config.spiking,
                          replace(config.spiking_finetune, seed=config.seed), progress)
     finish("activities", t0)
 
+    # From here on, only the program is read.
+    provenance = {"config": config.to_dict(), "seed": config.seed,
+                  "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages}}
+    program = build_program(model, config.spiking, classes, vocab, provenance)
     t0 = time.perf_counter()
-    net = to_integer(model)
-    snn = convert(net, config.spiking)
-    val_pred, _ = spiking_predictions(model, snn, val)
-    test_pred, test_rec = spiking_predictions(model, snn, test, record=True)
-    stages.append(StageResult("spiking", float((val_pred == val.labels).mean()),
-                              float((test_pred == test.labels).mean()), time.perf_counter() - t0))
+    snn = program.spiking_network()
+    val_run = simulate_program(program, val.inputs, val.lengths, snn=snn)
+    test_run = simulate_program(program, test.inputs, test.lengths, record=True, snn=snn)
+    stages.append(StageResult("spiking", float((val_run.predictions == val.labels).mean()),
+                              float((test_run.predictions == test.labels).mean()),
+                              time.perf_counter() - t0))
     s = stages[-1]
     log(f"{'spiking':>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
+    program = replace(program, provenance={
+        **provenance, "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages}})
 
-    x_test, act_test = integer_activity(model, net, test)
-    int_pred = readout_logits(model, act_test, test.lengths).argmax(1)
-    conversion = compare_counts(test_rec.counts, act_test, test.lengths)
-    conversion["prediction_differs_share"] = float((int_pred != test_pred).mean())
+    run_len = program.run_lengths(test.lengths)
+    integer = run_integer(program, test.inputs, test.lengths)
+    conversion = compare_counts(test_run.counts, integer.counts, run_len)
+    conversion["prediction_differs_share"] = float((integer.predictions != test_run.predictions).mean())
     conversion["integer_equals_activities_stage"] = bool(
-        float((int_pred == test.labels).mean()) == stages[3].test_accuracy)
+        float((integer.predictions == test.labels).mean()) == stages[3].test_accuracy)
     conversion["before_spiking_finetune"] = before
     conversion["input_schedule"] = config.spiking.input_schedule
     conversion["input_schedule_val_agreement"] = schedule_agreement
-    if net.carry_residual:  # what modelling the carried membrane gains, measured
-        act_cleared = replace(net, carry_residual=False).run(x_test, test.lengths)
-        cleared = compare_counts(test_rec.counts, act_cleared, test.lengths)
-        pred_cleared = readout_logits(model, act_cleared, test.lengths).argmax(1)
+    if program.layers[0].carry_residual:  # what modelling the carried membrane gains, measured
+        cleared_run = run_integer(program, test.inputs, test.lengths, carry_residual=False)
+        cleared = compare_counts(test_run.counts, cleared_run.counts, run_len)
         conversion["integer_net_cleared_each_word"] = {
-            "test_accuracy": float((pred_cleared == test.labels).mean()),
-            "prediction_differs_share": float((pred_cleared != test_pred).mean()),
+            "test_accuracy": float((cleared_run.predictions == test.labels).mean()),
+            "prediction_differs_share": float((cleared_run.predictions != test_run.predictions).mean()),
             **{k: cleared[k] for k in ("exact_share", "mean_abs_diff", "per_neuron_exact_share",
                                        "per_question_mean_abs_diff")},
         }
 
     def classify(counts):
-        return readout_logits(model, counts, test.lengths).argmax(1)
+        return program.logits(counts, test.lengths).argmax(1)
 
-    rows = ablation(net, x_test, test.lengths, act_test, classify, test.labels, config.spiking)
+    net = program.network()
+    rows = ablation(net, test_run.sources, run_len, integer.counts, classify, test.labels, program.timing)
     resources = count_resources(snn.bits, snn.n_inputs, snn.groups)
-    hardware = activity_estimate(snn, x_test, test.lengths)
+    hardware = activity_estimate(snn, test_run.sources, run_len)
     result = PipelineResult(
-        config=config, stages=stages, model=model, vocab=vocab, classes=classes, integer=net,
-        snn=snn, resources=resources, power_uw=core_share_power_uw(resources.cores),
-        conversion=conversion, ablation=rows, test=test, test_record=test_rec,
+        config=config, stages=stages, program=program, model=model, classes=classes,
+        resources=resources, power_uw=core_share_power_uw(resources.cores),
+        conversion=conversion, ablation=rows, test=test, test_record=test_run.record,
         extra={"pruned_connections": pruned, "hardware": hardware})
+    result.wall_seconds = time.perf_counter() - start
+    return result
+
+
+def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str,
+                  val_data=None, classes=None, vocab=None,
+                  config: PipelineConfig = PipelineConfig(), progress: bool = True,
+                  log=print) -> PipelineResult:
+    """Train-and-constrain a user's own ``torch.nn`` recurrent classifier and convert it.
+
+    model : a plain torch model of the supported family (see
+        :mod:`rnn2snn.model.from_torch`); it is read, not changed. Anything else is refused
+        with an error naming the module.
+    train_data, test_data, val_data : ``(inputs, lengths, labels)`` arrays or tensors —
+        token ids (N, L) or features (N, L, F), zero-padded — or a DataLoader of such
+        batches. Without ``val_data`` a stratified ``config.val_fraction`` of the training
+        data is held out for every choice (early stopping, schedule, fine-tuning).
+    pooling : how the words' activities become one feature (last / mean / max).
+    classes : class names (default "0", "1", …); vocab : the tokens of a token model
+        (id 0 padding, id 1 unknown), needed to save a program that reads text.
+    config : training, constraint and spiking settings (its sizes are the model's).
+
+    Returns the :class:`PipelineResult`; ``result.program`` is the converted program
+    (save it with :func:`rnn2snn.program.save_program`).
+    """
+    from rnn2snn.data.sequences import as_sequences
+    from rnn2snn.model.from_torch import read_torch_model
+
+    start = time.perf_counter()
+    ours = read_torch_model(model, pooling)  # refuse unsupported models before any work
+    _check(replace(config, readout=pooling, proj_dim=ours.config.proj_dim or 1,
+                   hidden_dim=ours.config.hidden_dim, embed_dim=ours.config.embed_dim))
+    train_seq = as_sequences(train_data, "train_data")
+    test_seq = as_sequences(test_data, "test_data")
+    for name, data in (("train_data", train_seq), ("test_data", test_seq)):
+        if ours.config.tokens != (data.inputs.ndim == 2):
+            want = "token ids (N, L)" if ours.config.tokens else f"features (N, L, {ours.config.n_features})"
+            raise Rnn2SnnError(f"{name}: the model reads {want}, got inputs of shape {data.inputs.shape}")
+        if not ours.config.tokens and data.inputs.shape[2] != ours.config.n_features:
+            raise Rnn2SnnError(f"{name}: {data.inputs.shape[2]} features a step, the model reads "
+                               f"{ours.config.n_features}")
+        if ours.config.tokens and data.inputs.max() >= ours.config.vocab_size:
+            raise Rnn2SnnError(f"{name}: token id {int(data.inputs.max())} is outside the embedding "
+                               f"({ours.config.vocab_size} rows)")
+        if data.labels.min() < 0 or data.labels.max() >= ours.config.n_classes:
+            raise Rnn2SnnError(f"{name}: labels must lie in 0…{ours.config.n_classes - 1}")
+    if val_data is None:
+        fit_idx, val_idx = stratified_split(list(train_seq.labels), config.val_fraction, config.seed)
+        fit, val = train_seq.subset(fit_idx), train_seq.subset(val_idx)
+    else:
+        fit, val = train_seq, as_sequences(val_data, "val_data")
+    if classes is not None and len(classes) != ours.config.n_classes:
+        raise Rnn2SnnError(f"classes: {len(classes)} names for {ours.config.n_classes} readout outputs")
+    n_vocab = None if vocab is None else len(getattr(vocab, "tokens", vocab))
+    if ours.config.tokens and n_vocab is not None and n_vocab != ours.config.vocab_size:
+        raise Rnn2SnnError(f"vocab: {n_vocab} tokens for an embedding of {ours.config.vocab_size} rows")
+    if ours.config.tokens and vocab is None:
+        vocab = ["<pad>", "<unk>", *(f"<token {i}>" for i in range(2, ours.config.vocab_size))]
+    config = replace(config, readout=pooling)
+    result = constrain_and_convert(ours, fit, val, test_seq, config, classes, vocab, progress, log)
     result.wall_seconds = time.perf_counter() - start
     return result

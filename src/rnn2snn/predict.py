@@ -1,33 +1,91 @@
-"""Classify a question with a saved model's spiking network."""
+"""Classify texts with a saved program's spiking network — NumPy only, no torch.
+
+Each text is tokenised like the training data (:func:`rnn2snn.data.text.tokenize`),
+looked up in the program's token table, run through the network-level simulator, and
+read out. A text with no known word, or that makes no neuron spike, still gets a
+class (the readout's bias decides), so it carries a warning.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
-from rnn2snn.data.text import encode_texts, tokenize
-from rnn2snn.export.model_io import load_model
-from rnn2snn.spiking.evaluate import spiking_logits
-from rnn2snn.spiking.network import convert
+from rnn2snn.data.text import tokenize
+from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.program.io import load_program
+from rnn2snn.program.run import simulate_program
+from rnn2snn.program.spec import SpikingProgram, TokenEncoder
 
 
-def predict_question(model_dir: str | os.PathLike, question: str) -> dict:
-    """Class, tokens, per-neuron spike counts and class scores for one question.
+@dataclass(frozen=True)
+class Prediction:
+    """One text's answer: class, its scores, the words read, the unknown ones, spike counts of
+    the last layer (per neuron, summed over the words, and per word), and warnings."""
 
-    An empty question, or one of unknown words only, is read as one ``<unk>``
-    word: it still gets a prediction.
-    """
-    saved = load_model(model_dir)
-    tokens = tokenize(question)
-    data = encode_texts([tokens], saved.vocab)
-    logits, rec = spiking_logits(saved.model, convert(saved.integer(), saved.spiking), data)
-    logits = logits[0]
-    best = int(np.argmax(logits))
-    return {
-        "class": saved.classes[best],
-        "tokens": tokens,
-        "spike_counts": rec.counts[0].sum(axis=0).tolist(),
-        "spike_counts_per_word": rec.counts[0].tolist(),
-        "scores": {c: float(s) for c, s in zip(saved.classes, logits, strict=False)},
-    }
+    text: str
+    label: str
+    scores: dict[str, float]
+    tokens: tuple[str, ...]
+    unknown: tuple[str, ...]
+    spike_counts: tuple[int, ...]
+    spike_counts_per_word: tuple[tuple[int, ...], ...]
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "class": self.label, "scores": self.scores,
+                "tokens": list(self.tokens), "unknown": list(self.unknown),
+                "spike_counts": list(self.spike_counts),
+                "spike_counts_per_word": [list(c) for c in self.spike_counts_per_word],
+                "warnings": list(self.warnings)}
+
+
+def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str]) -> list[Prediction]:
+    """Classify each of ``texts`` (a list of strings) with the program (or its folder)."""
+    if not isinstance(program, SpikingProgram):
+        program = load_program(program)
+    if not isinstance(program.encoder, TokenEncoder):
+        raise Rnn2SnnError("this program reads real-valued features, not text: use "
+                           "rnn2snn.program.simulate_program with feature arrays")
+    if isinstance(texts, str):
+        raise TypeError("predict_texts takes a list of texts")
+    if not texts:
+        return []
+    index = {t: i for i, t in enumerate(program.encoder.vocab)}
+    tokens = [tokenize(t) for t in texts]
+    ids = [[index.get(w, 1) for w in ws] or [1] for ws in tokens]  # empty → one <unk> word
+    width = max(len(s) for s in ids)
+    arr = np.zeros((len(ids), width), dtype=np.int64)
+    for i, s in enumerate(ids):
+        arr[i, : len(s)] = s
+    lengths = np.array([len(s) for s in ids], dtype=np.int64)
+    run = simulate_program(program, arr, lengths)
+    off = program.layer_offsets
+    out = []
+    for i, text in enumerate(texts):
+        n = int(lengths[i])
+        last = run.counts[i, program.lag: program.lag + n, off[-2]: off[-1]]
+        unknown = tuple(w for w in tokens[i] if w not in index)
+        warnings = []
+        if not tokens[i]:
+            warnings.append("empty text: read as one unknown word; the class is the readout's default")
+        elif len(unknown) == len(tokens[i]):
+            warnings.append("no word of this text is in the vocabulary: the class is a guess")
+        if int(run.counts[i, : n + program.lag].sum()) == 0:
+            warnings.append("no neuron spiked: the class comes from the readout's bias alone")
+        scores = run.logits[i]
+        out.append(Prediction(
+            text=text, label=program.classes[int(np.argmax(scores))],
+            scores={c: float(s) for c, s in zip(program.classes, scores, strict=True)},
+            tokens=tuple(tokens[i]), unknown=unknown,
+            spike_counts=tuple(int(c) for c in last.sum(axis=0)),
+            spike_counts_per_word=tuple(tuple(int(c) for c in row) for row in last),
+            warnings=tuple(warnings)))
+    return out
+
+
+def predict_question(model_dir: str | os.PathLike, question: str) -> Prediction:
+    """One text's :class:`Prediction` (see :func:`predict_texts`)."""
+    return predict_texts(model_dir, [question])[0]

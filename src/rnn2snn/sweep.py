@@ -3,8 +3,9 @@
 ``run_sweep(grid, data, backend="local")`` runs every combination of the grid's
 values (e.g. ``{"hidden_dim": [16, 32], "seed": [0, 1]}``) through
 :func:`rnn2snn.pipeline.run_pipeline`, locally in worker processes or on Ray
-(``backend="ray"``, an optional extra). Each run uses one PyTorch thread, so a
-point gives the same row on either backend. Rows hold validation and test
+(``backend="ray"``, an optional extra). Each run uses one PyTorch thread, as
+``reproduce`` does (:mod:`rnn2snn.threads`), so a point gives the same row on either
+backend and the same figures as ``rnn2snn reproduce`` with its settings. Rows hold validation and test
 accuracy per stage, hardware, power and conversion figures; choose designs by
 the validation columns only (:func:`select_best`).
 """
@@ -14,7 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
+import math
 import os
+import typing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import fields, replace
 from multiprocessing import get_context
@@ -22,7 +26,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rnn2snn._atomic import write_json_atomic, write_text_atomic
+from rnn2snn.checks import (
+    ParameterError,
+    check_data,
+    check_output_dir,
+    check_pipeline_config,
+    config_warnings,
+)
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.pipeline import PipelineConfig
 from rnn2snn.spiking.network import SpikingConfig
@@ -32,33 +42,76 @@ PIPELINE_KEYS = {f.name for f in fields(PipelineConfig)} - {"train", "finetune",
 TRAIN_KEYS = {"epochs", "lr", "finetune_epochs"}
 
 
+def grid_types() -> dict[str, type | tuple]:
+    """The value type of every grid parameter (a tuple ``(T, None)`` when it may be none)."""
+    hints = {**typing.get_type_hints(SpikingConfig), **typing.get_type_hints(PipelineConfig),
+             "epochs": int, "lr": float, "finetune_epochs": int}
+    out = {}
+    for key in sorted(SPIKING_KEYS | PIPELINE_KEYS | TRAIN_KEYS):
+        hint = hints[key]
+        args = typing.get_args(hint)
+        out[key] = tuple(a for a in args) if args else hint
+    return out
+
+
 def parse_grid(items: list[str]) -> dict[str, list]:
-    """``["hidden_dim=16,32", "seed=0,1"]`` → ``{"hidden_dim": [16, 32], "seed": [0, 1]}``."""
-    grid = {}
+    """``["hidden_dim=16,32", "seed=0,1"]`` → ``{"hidden_dim": [16, 32], "seed": [0, 1]}``.
+
+    Each value is read as its parameter's type; a value that is not refuses the grid
+    entry, naming it and the type expected.
+    """
+    types = grid_types()
+    grid: dict[str, list] = {}
     for item in items:
         key, sep, values = item.partition("=")
         key = key.strip().replace("-", "_")
-        if not sep or not values:
-            raise Rnn2SnnError(f"--grid {item!r}: expected NAME=V1,V2,...")
-        if key not in SPIKING_KEYS | PIPELINE_KEYS | TRAIN_KEYS:
-            raise Rnn2SnnError(
-                f"--grid {key!r}: unknown parameter; choose from "
-                f"{sorted(SPIKING_KEYS | PIPELINE_KEYS | TRAIN_KEYS)}")
-        grid[key] = [_parse_value(v.strip()) for v in values.split(",")]
+        if not sep or not key or not values.strip():
+            raise Rnn2SnnError(f"--grid {item!r}: expected NAME=V1,V2,... (e.g. hidden_dim=16,24)")
+        if key not in types:
+            raise Rnn2SnnError(f"--grid {item!r}: unknown parameter {key!r}; known parameters: "
+                               f"{', '.join(types)}")
+        if key in grid:
+            raise Rnn2SnnError(f"--grid {item!r}: {key} is given twice; list all its values in one "
+                               f"entry ({key}=V1,V2,...)")
+        grid[key] = [_parse_value(item, key, v.strip(), types[key]) for v in values.split(",")]
     return grid
 
 
-def _parse_value(text: str):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+def _type_name(kind) -> str:
+    if isinstance(kind, tuple):
+        return " or ".join("none" if k is type(None) else _type_name(k) for k in kind)
+    return {int: "a whole number", float: "a number", bool: "true or false", str: "a word"}.get(
+        kind, getattr(kind, "__name__", str(kind)))
+
+
+def _parse_value(item: str, key: str, text: str, kind):
+    """``text`` as a value of ``kind`` (int, float, bool, str, or a tuple of them with None)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if type(None) in kinds and text.lower() in ("none", "null"):
+        return None
+    for k in kinds:
+        if k is bool and text.lower() in ("true", "yes", "1", "false", "no", "0"):
+            return text.lower() in ("true", "yes", "1")
+        if k is int:
+            try:
+                return int(text)
+            except ValueError:
+                pass
+        if k is float:
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if math.isfinite(value):
+                return value
+        if k is str and text:
+            return text
+    raise Rnn2SnnError(f"--grid {item!r}: {key} value {text!r} is not {_type_name(kind)}")
 
 
 def point_config(base: PipelineConfig, point: dict) -> PipelineConfig:
-    """``base`` with the point's values applied to the pipeline, training and spiking settings."""
+    """``base`` with the point's values applied to the pipeline, training and spiking settings;
+    checked (:func:`rnn2snn.checks.check_pipeline_config`)."""
     pipe = {k: v for k, v in point.items() if k in PIPELINE_KEYS}
     spk = {k: v for k, v in point.items() if k in SPIKING_KEYS}
     if "delay" in spk and "neg_delay" not in spk:
@@ -69,8 +122,30 @@ def point_config(base: PipelineConfig, point: dict) -> PipelineConfig:
                                                        if k in point}))
     if "finetune_epochs" in point:
         cfg = replace(cfg, finetune=replace(cfg.finetune, epochs=point["finetune_epochs"]))
-    cfg.spiking.validate(cfg.activity_levels)
+    check_pipeline_config(cfg)
     return cfg
+
+
+def check_points(grid: dict[str, list], base: PipelineConfig, data=None) -> list[str]:
+    """Check every grid point before any run starts; return the warnings (each once).
+
+    A bad point is refused naming it: ``grid point {'hidden_dim': 0}: hidden_dim=0 …``.
+    With ``data`` (train, test), the data checks run for each distinct split and vocabulary.
+    """
+    warnings: list[str] = []
+    seen = set()
+    for point in expand(grid):
+        try:
+            cfg = point_config(base, point)
+            found = config_warnings(cfg)
+            key = (cfg.seed, cfg.val_fraction, cfg.min_count)
+            if data is not None and key not in seen:
+                seen.add(key)
+                found += check_data(data[0], data[1], cfg)
+        except ParameterError as exc:
+            raise type(exc)(exc.parameter, f"grid point {point}: {exc}") from None
+        warnings += [w for w in found if w not in warnings]
+    return warnings
 
 
 def expand(grid: dict[str, list]) -> list[dict]:
@@ -79,15 +154,14 @@ def expand(grid: dict[str, list]) -> list[dict]:
 
 
 def run_point(point: dict, base: PipelineConfig, data) -> dict:
-    """One grid point → one row (runs in a worker)."""
-    import torch
-
+    """One grid point → one row (runs in a worker, with the thread count ``reproduce`` uses)."""
     from rnn2snn.pipeline import run_pipeline
+    from rnn2snn.threads import fixed_threads
 
-    torch.set_num_threads(1)
     train_ex, test_ex = data
     cfg = point_config(base, point)
-    result = run_pipeline(train_ex, test_ex, cfg, progress=False, log=lambda *_: None)
+    with fixed_threads():
+        result = run_pipeline(train_ex, test_ex, cfg, progress=False, log=lambda *_: None)
     res = result.to_json()
     row = dict(point)
     for s in res["stages"]:
@@ -108,8 +182,7 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
               ray_address: str | None = None) -> list[dict]:
     """Rows for every grid point, in grid order, whatever the backend."""
     points = expand(grid)
-    for p in points:  # refuse bad points before any work starts
-        point_config(base, p)
+    check_points(grid, base, data)  # refuse bad points before any work starts
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(points), desc=f"sweep ({backend})", disable=not progress)
     rows: list[dict | None] = [None] * len(points)
@@ -180,20 +253,30 @@ _RESULT_KEYS = {"cores", "axons", "neurons", "power_uw", "power_uw_activity", "c
 
 
 def write_sweep(rows: list[dict], out: str | os.PathLike, paper=(1, 17.09, 0.74)) -> dict:
-    """``sweep.csv``, ``sweep.json`` and ``sweep.png`` (accuracy vs cores and vs power)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """``sweep.csv``, ``sweep.json`` and ``sweep.png`` (accuracy vs cores and vs power).
+
+    The folder is written as a whole (:func:`rnn2snn.rundir.write_folder_atomic`): a
+    previous sweep there is replaced, a folder holding anything else is refused.
+    """
+    from rnn2snn.report.plots import plot_sweep
+    from rnn2snn.rundir import write_folder_atomic
+
+    out = check_output_dir(out, "sweep")
     columns = list(dict.fromkeys(k for r in rows for k in r))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns)
     writer.writeheader()
     writer.writerows(rows)
-    write_text_atomic(out / "sweep.csv", buf.getvalue())
     best = select_best(rows)
-    write_json_atomic(out / "sweep.json", {"rows": rows, "best_by_validation": best})
-    from rnn2snn.report.plots import plot_sweep
 
-    plot_sweep(rows, out / "sweep.png", paper=paper,
-               front_cores=pareto_front(rows, "cores", "test_spiking"),
-               front_power=pareto_front(rows, "power_uw", "test_spiking"))
+    def write(folder: Path) -> None:
+        (folder / "sweep.csv").write_text(buf.getvalue(), encoding="utf-8")
+        plot_sweep(rows, folder / "sweep.png", paper=paper,
+                   front_cores=pareto_front(rows, "cores", "test_spiking"),
+                   front_power=pareto_front(rows, "power_uw", "test_spiking"))
+        # the marker of a finished sweep, written last
+        (folder / "sweep.json").write_text(
+            json.dumps({"rows": rows, "best_by_validation": best}, indent=2) + "\n", encoding="utf-8")
+
+    write_folder_atomic(out, write)
     return {"best_by_validation": best}

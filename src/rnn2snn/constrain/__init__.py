@@ -1,25 +1,21 @@
-"""Stage 3 — constrain: fan-in limit, 16-level weights, 16-level activities, integer network."""
+"""Stage 3 — constrain: fan-in limit, 16-level weights, 16-level activities, integer network.
+
+The integer network and the word-level neuron are NumPy only; the constraint steps
+(which act on a torch model) are imported on first use.
+"""
 
 from rnn2snn.constrain.integer import IntegerRNN
-from rnn2snn.constrain.steps import (
-    choose_threshold,
-    fan_in_mask,
-    input_levels,
-    limit_fan_in,
-    quantize_model_activities,
-    quantize_model_weights,
-    readout_logits,
-    to_integer,
-)
+from rnn2snn.constrain.word_neuron import word_step
 
-__all__ = [
-    "IntegerRNN",
-    "choose_threshold",
-    "fan_in_mask",
-    "input_levels",
-    "limit_fan_in",
-    "quantize_model_activities",
-    "quantize_model_weights",
-    "readout_logits",
-    "to_integer",
-]
+_STEPS = ("choose_threshold", "fan_in_mask", "input_levels", "limit_fan_in",
+          "quantize_model_activities", "quantize_model_weights", "readout_logits", "to_integer")
+
+__all__ = ["IntegerRNN", "word_step", *_STEPS]
+
+
+def __getattr__(name: str):
+    if name in _STEPS:
+        from rnn2snn.constrain import steps
+
+        return getattr(steps, name)
+    raise AttributeError(f"module 'rnn2snn.constrain' has no attribute {name!r}")

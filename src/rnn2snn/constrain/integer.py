@@ -1,10 +1,12 @@
-"""The constrained recurrent layer as an integer network.
+"""The constrained recurrent layers as one integer network.
 
-``a_t = clip(floor(u_t / α), 0, levels − 1)`` with ``u_t = W_in · x_t + W_rec · a_{t−1}``,
-integer weights ``W`` (16 levels, −8…7), integer input levels ``x`` and integer
-threshold α. With ``carry_residual`` the membrane is not cleared between words, as
-on the chip: ``u_t`` also holds ``r_{t−1} = max(u_{t−1} − α·a_{t−1}, −α)``.
-No bias: the on-chip layer has none (a bias would have to be a leak, see the README).
+``a_t = clip(floor(u_t / α), 0, levels − 1)`` with ``u_t = W_in · x_t + W_rec · a_{t−1}``
+(:func:`rnn2snn.constrain.word_neuron.word_step`), integer weights ``W`` (16 levels,
+−8…7), integer input levels ``x`` and an integer threshold α per neuron (one per
+layer). With ``carry_residual`` the membrane is not cleared between words, as on the
+chip: ``u_t`` also holds ``r_{t−1} = max(u_{t−1} − α·a_{t−1}, −α)``. Stacked layers are
+one block-structured layer here (see :mod:`rnn2snn.model.elman`); a bias is a weight
+from a bias input.
 """
 
 from __future__ import annotations
@@ -13,22 +15,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn2snn.constrain.word_neuron import word_step
+
 
 @dataclass(frozen=True)
 class IntegerRNN:
-    """Integer recurrent layer.
+    """Integer recurrent network.
 
-    w_in : int64 (H, P) — weights from the P inputs.
-    w_rec : int64 (H, H) — weights from the layer's own previous activity.
-    threshold : int — α, the number of weight units one activity level costs.
+    w_in : int64 (H, S) — weights from the S source units (inputs, bias inputs).
+    w_rec : int64 (H, H) — weights from the neurons' own previous activity.
+    threshold : int64 (H,) — α of each neuron (an int is broadcast).
     levels : int — activity levels (16 → 0…15).
-    groups : the recurrent neurons of each core (block-sparse layers), or None.
+    groups : the neurons of each core, or None (one core, or a greedy split).
     carry_residual : bool — keep each word's leftover potential for the next word.
     """
 
     w_in: np.ndarray
     w_rec: np.ndarray
-    threshold: int
+    threshold: np.ndarray
     levels: int = 16
     groups: tuple[tuple[int, ...], ...] | None = None
     carry_residual: bool = False
@@ -37,8 +41,10 @@ class IntegerRNN:
         h = self.w_rec.shape[0]
         if self.w_rec.shape != (h, h) or self.w_in.shape[0] != h:
             raise ValueError(f"shapes w_in {self.w_in.shape}, w_rec {self.w_rec.shape} disagree")
-        if self.threshold < 1:
-            raise ValueError(f"threshold must be ≥ 1, got {self.threshold}")
+        alpha = np.broadcast_to(np.asarray(self.threshold, dtype=np.int64), (h,)).copy()
+        if h and alpha.min() < 1:
+            raise ValueError(f"threshold must be ≥ 1, got {int(alpha.min())}")
+        object.__setattr__(self, "threshold", alpha)
 
     @property
     def n_inputs(self) -> int:
@@ -50,11 +56,11 @@ class IntegerRNN:
 
     @property
     def weights(self) -> np.ndarray:
-        """All weights (H, P + H): inputs first, then recurrent."""
+        """All weights (H, S + H): sources first, then recurrent."""
         return np.concatenate([self.w_in, self.w_rec], axis=1)
 
     def run(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Activities (B, L, H) int64 for input levels ``x`` (B, L, P).
+        """Activities (B, L, H) int64 for source levels ``x`` (B, L, S).
 
         After a sequence's end (``lengths``), its activity is held at the final value.
         """
@@ -67,11 +73,9 @@ class IntegerRNN:
         drive = x @ self.w_in.T
         for t in range(steps):
             live = (t < lengths)[:, None]
-            pre = drive[:, t] + a @ self.w_rec.T + residual  # residual stays 0 unless carried
-            new = np.clip(pre // self.threshold, 0, self.levels - 1)
-            if self.carry_residual:
-                residual = np.where(live, np.maximum(pre - self.threshold * new, -self.threshold),
-                                    residual)
+            new, r = word_step(drive[:, t] + a @ self.w_rec.T + residual, self.threshold,
+                               self.levels, self.carry_residual)
+            residual = np.where(live, r, residual)
             a = np.where(live, new, a)
             out[:, t] = a
         return out

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from rnn2snn.constrain.integer import IntegerRNN
-from rnn2snn.data.text import Encoded
+from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
 from rnn2snn.model.train import batches
 
@@ -73,20 +73,29 @@ def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
 
 
 def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64, cores: int | None = None) -> int:
-    """Prune the recurrent layer to ``max_fan_in`` inputs per neuron; return connections pruned.
+    """Prune the recurrent layers to ``max_fan_in`` sources per neuron; return connections pruned.
 
-    With ``cores``, the mask is block-sparse over that many cores
-    (:func:`block_fan_in_mask`); otherwise each neuron keeps its own strongest inputs.
+    With ``cores`` (one layer only), the mask is block-sparse over that many cores
+    (:func:`block_fan_in_mask`); otherwise each neuron keeps its own strongest sources.
+    Stacked layers are placed one layer a core group (``constraints.groups``).
     """
+    c = model.config
+    structure = model.structure
+    w = model.recurrent.detach() * structure.to(model.recurrent.dtype)
     if cores is None:
-        mask = fan_in_mask(model.recurrent, max_fan_in)
+        mask = fan_in_mask(w, max_fan_in) & structure
+        if c.n_layers > 1:
+            model.constraints.groups = [list(range(sl.start, sl.stop)) for sl in c.layer_slices()]
     else:
-        mask, groups = block_fan_in_mask(model.recurrent, model.config.proj_dim, cores, max_fan_in)
+        if c.n_layers > 1:
+            raise ValueError("cores= spreads one recurrent layer; stacked layers get a core group each")
+        mask, groups = block_fan_in_mask(w, c.n_sources, cores, max_fan_in)
+        mask = mask & structure
         model.constraints.groups = groups
     model.constraints.mask = mask
     with torch.no_grad():
         model.recurrent.mul_(mask.to(model.recurrent.dtype))
-    return int((~mask).sum())
+    return int((structure & ~mask).sum())
 
 
 def choose_threshold(weights: np.ndarray, w_min: int = -8, w_max: int = 7,
@@ -110,29 +119,36 @@ def choose_threshold(weights: np.ndarray, w_min: int = -8, w_max: int = 7,
     return best
 
 
-def quantize_model_weights(model: ElmanClassifier, w_min: int = -8, w_max: int = 7) -> int:
-    """Put the recurrent weights on ``w_max − w_min + 1`` integer levels; return α."""
-    w = model.recurrent.detach()
-    if model.constraints.mask is not None:
-        w = w * model.constraints.mask
-    alpha = choose_threshold(w.numpy(), w_min, w_max)
-    model.constraints.threshold = alpha
+def quantize_model_weights(model: ElmanClassifier, w_min: int = -8, w_max: int = 7) -> list[int]:
+    """Put the recurrent weights on ``w_max − w_min + 1`` integer levels; return α of each layer.
+
+    Each layer gets its own α (its weight scale), chosen on its own weights.
+    """
+    w = (model.recurrent.detach() * model.allowed().to(model.recurrent.dtype)).numpy()
+    thresholds = np.zeros(model.config.n_hidden, dtype=np.int64)
+    alphas = []
+    for rows in model.config.layer_slices():
+        alphas.append(choose_threshold(w[rows], w_min, w_max))
+        thresholds[rows] = alphas[-1]
+    model.constraints.threshold = thresholds
     model.constraints.w_min, model.constraints.w_max = w_min, w_max
-    return alpha
+    return alphas
 
 
 @torch.no_grad()
-def activity_percentile(model: ElmanClassifier, data: Encoded, q: float = 99.0) -> float:
-    """The ``q``-th percentile of the non-zero projection and recurrent activities."""
+def activity_percentile(model: ElmanClassifier, data: Sequences, q: float = 99.0) -> float:
+    """The ``q``-th percentile of the non-zero encoder and recurrent activities."""
     model.eval()
     values = []
+    lag = model.config.lag
     for idx in batches(data, 256, None):
         sub = data.subset(idx)
-        tokens, lengths = torch.from_numpy(sub.tokens), torch.from_numpy(sub.lengths)
-        _, act = model(tokens, lengths, return_activity=True)
-        x = model.input_activity(tokens)
-        valid = torch.arange(tokens.shape[1])[None, :] < lengths[:, None]
-        for a in (act[valid], x[valid]):
+        inputs, lengths = torch.from_numpy(sub.inputs), torch.from_numpy(sub.lengths)
+        _, act = model(inputs, lengths, return_activity=True)
+        x = model.input_activity(inputs)
+        valid = torch.arange(inputs.shape[1])[None, :] < lengths[:, None]
+        valid_act = torch.arange(act.shape[1])[None, :] < (lengths + lag)[:, None]
+        for a in (act[valid_act], x[valid]):
             a = a[a > 0]
             values.append(a.numpy())
     values = np.concatenate(values)
@@ -140,19 +156,29 @@ def activity_percentile(model: ElmanClassifier, data: Encoded, q: float = 99.0) 
 
 
 @torch.no_grad()
-def rescale_activities(model: ElmanClassifier, factor: float) -> None:
-    """Multiply every activity by ``factor`` without changing the predictions.
+def rescale_activities(model: ElmanClassifier, factor: float, bias_level: float = 1.0) -> None:
+    """Multiply every activity by ``factor`` without changing the predictions, and set the
+    bias inputs' level to ``bias_level``.
 
-    The recurrent layer has no bias and ReLU is positively homogeneous, so scaling
-    the projection by ``factor`` scales all activities by it; the readout weights
-    are divided by it.
+    ReLU is positively homogeneous, so scaling the encoder by ``factor`` (the projection,
+    or the sign split's scale) and every bias by it scales all activities by it; the
+    bias weights absorb the change of the bias level; the readout weights are divided by
+    ``factor``.
     """
-    model.proj.weight.mul_(factor)
-    model.proj.bias.mul_(factor)
+    if model.proj is not None:
+        model.proj.weight.mul_(factor)
+        model.proj.bias.mul_(factor)
+    else:
+        model.input_scale.mul_(factor)
+    c = model.config
+    if c.bias:
+        cols = slice(c.encoder_dim, c.n_sources)
+        model.recurrent[:, cols] *= factor * float(model.bias_level) / bias_level
+        model.bias_level.fill_(bias_level)
     model.readout.weight.div_(factor)
 
 
-def quantize_model_activities(model: ElmanClassifier, data: Encoded, levels: int = 16,
+def quantize_model_activities(model: ElmanClassifier, data: Sequences, levels: int = 16,
                               percentile: float = 99.0, carry_residual: bool = True) -> float:
     """Map activities onto ``levels`` integer levels; return the scale factor applied.
 
@@ -164,45 +190,43 @@ def quantize_model_activities(model: ElmanClassifier, data: Encoded, levels: int
     if model.constraints.threshold is None:
         raise ValueError("quantise the weights before the activities")
     factor = (levels - 1) / max(activity_percentile(model, data, percentile), 1e-6)
-    rescale_activities(model, factor)
+    rescale_activities(model, factor, bias_level=float(levels - 1))
     model.constraints.activity_levels = levels
     model.constraints.carry_residual = carry_residual
     return factor
 
 
 def to_integer(model: ElmanClassifier) -> IntegerRNN:
-    """Read the integer recurrent layer off a model whose constraints are all on."""
+    """Read the integer network off a model whose constraints are all on."""
     k = model.constraints
     if k.threshold is None or k.activity_levels is None:
         raise ValueError("to_integer needs quantised weights and activities")
-    w = model.effective_recurrent().detach().numpy()
-    w = np.rint(w).astype(np.int64)
-    p = model.config.proj_dim
+    w = np.rint(model.effective_recurrent().detach().numpy()).astype(np.int64)
+    s = model.config.n_sources
     groups = None if k.groups is None else tuple(tuple(int(j) for j in g) for g in k.groups)
-    return IntegerRNN(w_in=w[:, :p], w_rec=w[:, p:], threshold=int(k.threshold),
+    return IntegerRNN(w_in=w[:, :s], w_rec=w[:, s:], threshold=np.asarray(k.threshold, dtype=np.int64),
                       levels=int(k.activity_levels), groups=groups,
                       carry_residual=bool(k.carry_residual))
 
 
 @torch.no_grad()
-def input_levels(model: ElmanClassifier, data: Encoded) -> np.ndarray:
-    """Integer projection levels (N, L, P) int64 for every example (zero after its end)."""
+def input_levels(model: ElmanClassifier, data: Sequences) -> np.ndarray:
+    """Integer source levels (N, L + lag, S) int64 of every step: encoder levels (zero after a
+    sequence's end) and the bias inputs. Run them for ``data.lengths + lag`` steps."""
     model.eval()
-    tokens = torch.from_numpy(data.tokens)
-    x = model.input_activity(tokens).numpy()
-    x = np.rint(x).astype(np.int64)
-    valid = np.arange(data.tokens.shape[1])[None, :] < data.lengths[:, None]
-    return x * valid[..., None]
+    lengths = torch.from_numpy(data.lengths)
+    x = model.input_activity(torch.from_numpy(data.inputs))
+    valid = torch.arange(x.shape[1])[None, :] < lengths[:, None]
+    x = x * valid[..., None].to(x.dtype)
+    return np.rint(model.sources(x, lengths).numpy()).astype(np.int64)
 
 
 @torch.no_grad()
 def readout_logits(model: ElmanClassifier, activity: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Class scores (N, C) from recurrent activities (N, L, H) through the model's readout.
-
-    See :func:`~rnn2snn.model.elman.pool_activity` for the readouts (for spikes: the
-    counts per word window).
-    """
+    """Class scores (N, C) from the activities of every neuron (N, L + lag, H) — integer
+    activities or spike counts per word window — through the model's readout."""
     model.eval()
     act = torch.from_numpy(np.asarray(activity, dtype=np.float32))
-    feature = pool_activity(act, torch.from_numpy(np.asarray(lengths)), model.config.readout)
-    return model.readout(feature).numpy()
+    lengths = torch.from_numpy(np.asarray(lengths))
+    last = model.last_layer(act, int(lengths.max()))
+    return model.readout(pool_activity(last, lengths, model.config.readout)).numpy()

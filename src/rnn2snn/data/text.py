@@ -1,30 +1,40 @@
 """Labelled text in the generic one-example-a-line format, vocabularies and splits.
 
 Format: one example a line; the first whitespace-separated token is the label,
-the rest of the line is the text. TREC files are a special case of it.
+the rest of the line is the text. TREC files are a special case of it. How bytes
+become lines (encodings, byte-order marks, line ends) is in ``reading.py``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from rnn2snn.data.reading import check_encoding, decode_lines, quote, read_file_bytes
 from rnn2snn.errors import DataFormatError
 
 PAD, UNK = "<pad>", "<unk>"
+#: Default longest example, in tokens. TREC's longest question has 37; the limit
+#: keeps one runaway line (a whole book on one line) from exhausting memory in training.
+DEFAULT_MAX_WORDS = 200
 
 
 @dataclass(frozen=True)
 class Examples:
-    """Tokenised examples: ``texts[i]`` is a list of tokens, ``labels[i]`` a string."""
+    """Tokenised examples: ``texts[i]`` is a list of tokens, ``labels[i]`` a string.
+
+    ``truncated`` counts the examples cut to ``max_words`` tokens when the file was
+    read with ``truncate=True`` (a subset does not carry it).
+    """
 
     texts: list[list[str]]
     labels: list[str]
     source: str = ""
+    truncated: int = 0
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
@@ -37,65 +47,199 @@ class Examples:
         return Examples([self.texts[i] for i in idx], [self.labels[i] for i in idx], self.source)
 
 
+# --- tokenisation -------------------------------------------------------------------------------
+# TREC is tokenised already ("What is the capital of Peru ?", "Who wrote `` Hamlet '' ?",
+# "What 's ...", "can 't"); users type "Peru?", "\"Hamlet\"", "What's". The rules below split
+# what users type the way TREC is split, and leave every token of the TREC files as it is
+# (checked on all 5,952 questions: no line changes).
+_WORD = re.compile(r"\w")
+_OPENERS = "([{\""
+_CLOSERS = "?!,;:\")]}'"
+_CLITICS = ("'s", "'t", "'re", "'ve", "'ll", "'d", "'m")
+#: Words whose final period is part of the word, not the end of the sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr jr sr st mt no inc co corp ltd etc vs bros rev sen gen gov prof "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _is_word_char(ch: str) -> bool:
+    return bool(_WORD.match(ch))
+
+
+def _split_word(word: str, last: bool) -> list[str]:
+    """Split one lower-cased whitespace word into TREC-style tokens (linear time)."""
+    if not _WORD.search(word):
+        return [word]  # punctuation only: "?", "``", "''", "..." stay as they are
+    lead_end = 0
+    lead: list[str] = []
+    while True:
+        if word.startswith("``", lead_end):
+            lead.append("``")
+            lead_end += 2
+        elif lead_end < len(word) and word[lead_end] in _OPENERS:
+            lead.append("``" if word[lead_end] == '"' else word[lead_end])
+            lead_end += 1
+        else:
+            break
+    if lead_end >= len(word) or not _is_word_char(word[lead_end]):
+        lead, lead_end = [], 0  # an opener not followed by a word character stays attached
+    core_end = len(word)
+    while core_end > lead_end and word[core_end - 1] in _CLOSERS:
+        core_end -= 1
+    core, trail = word[lead_end:core_end], word[core_end:]
+    if trail and not (core and (_is_word_char(core[-1]) or core[-1] == ".")):
+        core, trail = core + trail, ""  # "10-??" stays one token
+    dots = ""
+    if last and core.endswith("."):  # a sentence's final period, not "u.s." or "mr."
+        stem = core.rstrip(".")
+        if len(stem) > 1 and "." not in stem and _is_word_char(stem[-1]) and stem not in _ABBREVIATIONS:
+            core, dots = stem, core[len(stem):]
+    out = lead
+    for clitic in _CLITICS:
+        stem = core[: -len(clitic)]
+        if core.endswith(clitic) and stem and _is_word_char(stem[-1]) and not stem.isdigit() \
+                and core != "n't":
+            out += [stem, clitic]  # "what's" -> "what", "'s";  "1960's" stays
+            break
+    else:
+        out.append(core)
+    if dots:
+        out.append(dots)
+    i = 0
+    while i < len(trail):  # closing quotes become TREC's '' and stay one token
+        if trail.startswith("''", i) or trail[i] == '"':
+            out.append("''")
+            i += 1 if trail[i] == '"' else 2
+        else:
+            out.append(trail[i])
+            i += 1
+    return out
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case whitespace tokenisation (TREC is already tokenised)."""
-    return text.lower().split()
+    """Lower-cased tokens, split the way TREC is tokenised.
+
+    Whitespace separates words; then trailing ``? ! , ; :``, closing brackets and
+    quotes, leading opening brackets and quotes, a sentence-final period (not of an
+    abbreviation such as ``u.s.`` or ``mr.``) and the clitics ``'s 't 're 've 'll 'd 'm``
+    become tokens of their own; double quotes, straight or curly, become TREC's
+    two-character quotes (opening: two backticks, closing: two apostrophes).
+    ``"What is the capital of Peru?"`` gives ``[..., "peru", "?"]`` like TREC's
+    ``"Peru ?"``; TREC's own tokens are left unchanged (a test checks every line).
+    """
+    words = text.translate(_CURLY).lower().split()
+    tokens: list[str] = []
+    for i, word in enumerate(words):
+        tokens.extend(_split_word(word, last=i == len(words) - 1))
+    return tokens
+
+
+# --- labelled files ------------------------------------------------------------------------------
+def _check_limits(max_words: int | None, min_classes: int) -> None:
+    if max_words is not None and (isinstance(max_words, bool) or not isinstance(max_words, int)
+                                  or max_words < 1):
+        raise DataFormatError(f"max_words must be a whole number ≥ 1 (or None for no limit), "
+                              f"got {max_words!r}")
+    if isinstance(min_classes, bool) or not isinstance(min_classes, int) or min_classes < 1:
+        raise DataFormatError(f"min_classes must be a whole number ≥ 1, got {min_classes!r}")
+
+
+def _count_words(text: str) -> int:
+    return sum(1 for _ in re.finditer(r"\S+", text))
 
 
 def parse_labeled_lines(
-    lines: list[str], source: str, label_map=None
+    lines: list[str], source: str, label_map=None, *, max_words: int | None = DEFAULT_MAX_WORDS,
+    truncate: bool = False, min_classes: int = 2,
 ) -> Examples:
     """Parse ``LABEL text`` lines; a bad line raises with ``source:line``.
 
     ``label_map`` (optional) turns the raw first token into the label, e.g. TREC's
     ``NUM:dist`` into ``NUM``; it may raise ``ValueError`` to reject a label.
+
+    Rules: a byte-order mark before the first label is dropped; blank lines at the
+    end are ignored, a blank line between examples is an error (it usually means a
+    broken file, and nothing is guessed); an example longer than ``max_words`` tokens
+    is an error, or with ``truncate=True`` is cut to its first ``max_words`` tokens
+    and counted in ``Examples.truncated``; fewer than ``min_classes`` distinct labels
+    is an error (a classifier needs two; pass 1 for a test file).
     """
-    texts, labels = [], []
+    _check_limits(max_words, min_classes)
+    lines = [line.rstrip("\r\n") for line in lines]
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    texts, labels, truncated = [], [], 0
     for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\r\n")
         where = f"{source}:{number}"
         if not line.strip():
-            raise DataFormatError(f"{where}: empty line (expected 'LABEL text ...')")
+            raise DataFormatError(
+                f"{where}: empty line between examples (expected 'LABEL text ...'; only blank "
+                f"lines at the end of a file are ignored)"
+            )
         if line[0].isspace():
             raise DataFormatError(
                 f"{where}: no label (the line starts with white space; expected 'LABEL text ...')"
             )
         parts = line.split(None, 1)
         if len(parts) < 2 or not parts[1].strip():
-            raise DataFormatError(f"{where}: label {parts[0]!r} has an empty text")
-        label = parts[0]
+            raise DataFormatError(f"{where}: label {quote(parts[0])} has an empty text")
+        label, text = parts
+        cut = False
+        if max_words is not None and len(text.split(None, max_words)) > max_words:
+            if not truncate:
+                raise DataFormatError(
+                    f"{where}: {_count_words(text):,} words, more than the limit of {max_words} words "
+                    f"per example (max_words, --max-words); raise it, or cut long examples (--truncate)"
+                )
+            text, cut = " ".join(text.split(None, max_words)[:max_words]), True  # bounded first
         if label_map is not None:
             try:
                 label = label_map(label)
             except ValueError as exc:
                 raise DataFormatError(f"{where}: {exc}") from None
-        texts.append(tokenize(parts[1]))
+        tokens = tokenize(text)
+        if max_words is not None and len(tokens) > max_words:
+            if not truncate:
+                raise DataFormatError(
+                    f"{where}: {len(tokens):,} tokens, more than the limit of {max_words} words per "
+                    f"example (max_words, --max-words); raise it, or cut long examples (--truncate)"
+                )
+            tokens, cut = tokens[:max_words], True
+        truncated += cut
+        texts.append(tokens)
         labels.append(label)
     if not texts:
         raise DataFormatError(f"{source}: no examples in the file")
-    return Examples(texts, labels, source)
+    classes = Counter(labels)
+    if len(classes) < min_classes:
+        if len(classes) == 1:
+            (label, n), = classes.items()
+            found = f"every example has the label {quote(label)} ({n:,} examples)"
+        else:
+            found = "only the labels " + ", ".join(quote(c) for c in sorted(classes))
+        raise DataFormatError(f"{source}: {found}; a classifier needs at least {min_classes} "
+                              f"different labels")
+    return Examples(texts, labels, source, truncated)
 
 
 def read_labeled_file(
-    path: str | os.PathLike, encoding: str = "utf-8", label_map=None
+    path: str | os.PathLike, encoding: str = "utf-8", label_map=None, *,
+    max_words: int | None = DEFAULT_MAX_WORDS, truncate: bool = False, min_classes: int = 2,
 ) -> Examples:
-    """Read a generic labelled file. Undecodable bytes are reported with their line."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(f"{path}: no such file")
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    decoded = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            decoded.append(line.decode(encoding))
-        except UnicodeDecodeError as exc:
-            raise DataFormatError(
-                f"{path}:{number}: cannot decode byte {line[exc.start]:#04x} as {encoding}"
-            ) from None
-    return parse_labeled_lines(decoded, str(path), label_map)
+    """Read a generic labelled file (rules of ``reading.decode_lines`` and :func:`parse_labeled_lines`).
+
+    The encoding and the limits are checked before the file is read; errors name
+    ``file:line``.
+    """
+    check_encoding(encoding)
+    _check_limits(max_words, min_classes)
+    lines = decode_lines(read_file_bytes(path), encoding, str(path))
+    return parse_labeled_lines(lines, str(path), label_map, max_words=max_words, truncate=truncate,
+                               min_classes=min_classes)
 
 
 @dataclass
@@ -139,6 +283,11 @@ class Encoded:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """What the model reads: the token ids (N, L)."""
+        return self.tokens
 
     def subset(self, idx) -> Encoded:
         idx = np.asarray(idx)

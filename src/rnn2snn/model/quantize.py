@@ -2,7 +2,8 @@
 
 The forward values are integers held in float tensors; sums of them stay exact in
 float32 below 2**24, which is what lets the fake-quantised model equal the
-integer network bit for bit.
+integer network bit for bit. The word-level neuron (floor, clip, carried remainder)
+is :func:`rnn2snn.constrain.word_neuron.word_step`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ def floor_ste(x: torch.Tensor) -> torch.Tensor:
     return x + (torch.floor(x) - x).detach()
 
 
-def quantize_weights(w: torch.Tensor, threshold: int, w_min: int = -8, w_max: int = 7) -> torch.Tensor:
+def quantize_weights(w: torch.Tensor, threshold, w_min: int = -8, w_max: int = 7) -> torch.Tensor:
     """Integer weights ``clip(round(w * threshold), w_min, w_max)`` with a straight-through gradient.
 
     The real-valued weight ``w`` is read in units of ``1/threshold``: the neuron's
-    integer threshold plays the role of the per-layer weight scale.
+    integer threshold plays the role of the per-layer weight scale. ``threshold`` is a
+    number or a tensor broadcast against ``w`` (e.g. (H, 1): one α per neuron).
     """
     scaled = w * threshold
     return scaled + (torch.clamp(torch.round(scaled), w_min, w_max) - scaled).detach()
@@ -33,22 +35,3 @@ def quantize_weights(w: torch.Tensor, threshold: int, w_min: int = -8, w_max: in
 def quantize_input_levels(p: torch.Tensor, max_level: int) -> torch.Tensor:
     """Activity levels ``clip(round(p), 0, max_level)``; gradient passes inside the range."""
     return round_ste(torch.clamp(p, 0.0, float(max_level)))
-
-
-def quantize_recurrent_levels(pre_int: torch.Tensor, threshold: int, max_level: int) -> torch.Tensor:
-    """Levels ``clip(floor(pre_int / threshold), 0, max_level)``, as an IF neuron counts spikes.
-
-    ``pre_int`` is an integer-valued membrane input; the division by an integer is
-    exact for integers below 2**24, so ``floor`` agrees with integer floor division.
-    """
-    return torch.clamp(floor_ste(pre_int / threshold), 0.0, float(max_level))
-
-
-def carried_residual(pre_int: torch.Tensor, levels: torch.Tensor, threshold: int) -> torch.Tensor:
-    """Membrane potential an IF neuron keeps after emitting ``levels`` spikes: ``max(pre − α·levels, −α)``.
-
-    The chip has no reset between words, so what a window leaves over (the
-    remainder below α, the excess above the top level, inhibition down to the
-    negative floor −β = −α) starts the next window. A forward-only state: no gradient.
-    """
-    return torch.clamp(pre_int - threshold * levels, min=-float(threshold)).detach()

@@ -10,20 +10,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rnn2snn.data.text import Encoded
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings; ``epochs`` is an upper bound (early stopping on validation)."""
-
-    epochs: int = 30
-    batch_size: int = 32
-    lr: float = 3e-3
-    weight_decay: float = 0.0
-    patience: int = 5
-    clip_grad: float = 5.0
-    seed: int = 0
+from rnn2snn.config import TrainConfig
+from rnn2snn.data.sequences import Sequences
 
 
 @dataclass
@@ -35,7 +23,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
-def batches(data: Encoded, batch_size: int, rng: np.random.Generator | None):
+def batches(data: Sequences, batch_size: int, rng: np.random.Generator | None):
     """Yield index arrays; with ``rng``, shuffled and bucketed by length (less padding)."""
     n = len(data)
     if rng is None:
@@ -54,31 +42,31 @@ def batches(data: Encoded, batch_size: int, rng: np.random.Generator | None):
         yield groups[i]
 
 
-def _tensors(data: Encoded, idx: np.ndarray):
+def _tensors(data: Sequences, idx: np.ndarray):
     sub = data.subset(idx)
-    return torch.from_numpy(sub.tokens), torch.from_numpy(sub.lengths), torch.from_numpy(sub.labels)
+    return torch.from_numpy(sub.inputs), torch.from_numpy(sub.lengths), torch.from_numpy(sub.labels)
 
 
 @torch.no_grad()
-def predict(model: nn.Module, data: Encoded, batch_size: int = 256) -> np.ndarray:
+def predict(model: nn.Module, data: Sequences, batch_size: int = 256) -> np.ndarray:
     """Class scores (N, C) as float32, in the order of ``data``."""
     model.eval()
     out = np.zeros((len(data), model.config.n_classes), dtype=np.float32)
     for idx in batches(data, batch_size, None):
-        tokens, lengths, _ = _tensors(data, idx)
-        out[idx] = model(tokens, lengths).numpy()
+        inputs, lengths, _ = _tensors(data, idx)
+        out[idx] = model(inputs, lengths).numpy()
     return out
 
 
-def accuracy(model: nn.Module, data: Encoded) -> float:
+def accuracy(model: nn.Module, data: Sequences) -> float:
     """Share of examples whose arg-max class is the label."""
     return float((predict(model, data).argmax(1) == data.labels).mean())
 
 
 def train(
     model: nn.Module,
-    train_data: Encoded,
-    val_data: Encoded,
+    train_data: Sequences,
+    val_data: Sequences,
     config: TrainConfig = TrainConfig(),
     desc: str = "train",
     progress: bool = True,
@@ -98,9 +86,9 @@ def train(
         model.train()
         total, count = 0.0, 0
         for idx in batches(train_data, config.batch_size, rng):
-            tokens, lengths, labels = _tensors(train_data, idx)
+            inputs, lengths, labels = _tensors(train_data, idx)
             opt.zero_grad()
-            loss = loss_fn(model(tokens, lengths), labels)
+            loss = loss_fn(model(inputs, lengths), labels)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
             opt.step()

@@ -2,38 +2,64 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-from rnn2snn._atomic import write_json_atomic, write_text_atomic
 from rnn2snn.report.markdown import render_report
 from rnn2snn.report.plots import plot_count_mismatch, plot_raster, plot_stage_accuracy
 from rnn2snn.truenorth.power import constants_table
 
 __all__ = ["plot_count_mismatch", "plot_raster", "plot_stage_accuracy", "render_report",
-           "write_run"]
+           "save_run_model", "write_run"]
+
+
+def save_run_model(result, folder: Path) -> None:
+    """Save the run's model into ``folder`` (the one place a run saves its model): the
+    converted program when the result has one, else the trained model (older results)."""
+    program = getattr(result, "program", None)
+    if program is not None:
+        from rnn2snn.program import save_program
+
+        save_program(program, folder)
+        return
+    from rnn2snn.export.model_io import save_model
+
+    save_model(folder, result.model, result.vocab, result.classes, result.config.spiking)
 
 
 def write_run(result, out_dir: str | os.PathLike, command: str = "",
               raster_index: int = 0) -> dict:
-    """Write ``results.json``, ``report.md``, the PNG plots and ``model/`` for a pipeline result."""
-    from rnn2snn.export.model_io import save_model
+    """Write ``results.json``, ``report.md``, the PNG plots and ``model/`` for a pipeline result.
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    The folder is written as a whole (:func:`rnn2snn.rundir.write_folder_atomic`): a
+    reader finds the previous run or the new one, never a new model beside an old
+    ``results.json``. ``out_dir`` must be new, empty or a previous run, which is
+    replaced (:func:`rnn2snn.checks.check_output_dir`).
+    """
+    from rnn2snn.checks import check_output_dir
+    from rnn2snn.rundir import write_folder_atomic
+
+    out = check_output_dir(out_dir, "run")
     results = result.to_json()
     results["command"] = command
     results["power_constants"] = constants_table()
-    save_model(out / "model", result.model, result.vocab, result.classes, result.config.spiking)
-    plot_stage_accuracy(results["stages"], out / "accuracy_by_stage.png")
-    plot_count_mismatch(results["conversion"]["diff_histogram"], out / "count_mismatch.png")
-    test, rec = result.test, result.test_record
-    n = int(test.lengths[raster_index])
-    T = result.config.spiking.ticks_per_word
-    words = [result.vocab.tokens[i] for i in test.tokens[raster_index, :n]]
-    label = result.classes[int(test.labels[raster_index])]
-    plot_raster(rec.raster[raster_index, : n * T], T, words, out / "raster.png",
-                title=f"test question {raster_index} (class {label}): {' '.join(words)}")
-    write_json_atomic(out / "results.json", results)
-    write_text_atomic(out / "report.md", render_report(results, constants_table(), command))
+    report = render_report(results, constants_table(), command)
+
+    def write(folder: Path) -> None:
+        save_run_model(result, folder / "model")
+        plot_stage_accuracy(results["stages"], folder / "accuracy_by_stage.png")
+        plot_count_mismatch(results["conversion"]["diff_histogram"], folder / "count_mismatch.png")
+        test, rec = result.test, result.test_record
+        n = int(test.lengths[raster_index])
+        T = result.config.spiking.ticks_per_word
+        words = [result.vocab.tokens[i] for i in test.tokens[raster_index, :n]]
+        label = result.classes[int(test.labels[raster_index])]
+        plot_raster(rec.raster[raster_index, : n * T], T, words, folder / "raster.png",
+                    title=f"test question {raster_index} (class {label}): {' '.join(words)}")
+        (folder / "report.md").write_text(report, encoding="utf-8")
+        # results.json marks a finished run: written last
+        (folder / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    write_folder_atomic(out, write)
     return results

@@ -1,6 +1,11 @@
-"""Stage 4 — spiking: the TrueNorth neuron, conversion, network-level simulation."""
+"""Stage 4 — spiking: the TrueNorth neuron, the word-window clock, conversion and simulation.
 
-from rnn2snn.spiking.evaluate import choose_input_schedule, spiking_logits
+NumPy only: a saved program runs without torch. The training-side helpers (spiking
+fine-tuning, schedule choice) live in :mod:`rnn2snn.spiking.finetune` and
+:mod:`rnn2snn.spiking.evaluate`.
+"""
+
+from rnn2snn.spiking.clock import WordClock
 from rnn2snn.spiking.network import (
     SpikeRecord,
     SpikingConfig,
@@ -16,10 +21,9 @@ __all__ = [
     "SpikeRecord",
     "SpikingConfig",
     "SpikingRNN",
-    "choose_input_schedule",
+    "WordClock",
     "convert",
     "simulate",
-    "spiking_logits",
     "split_weights",
     "step",
 ]

@@ -8,23 +8,24 @@ from dataclasses import replace
 import numpy as np
 
 from rnn2snn.constrain.steps import input_levels, readout_logits, to_integer
-from rnn2snn.data.text import Encoded
+from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier
 from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
 
 
-def spiking_logits(model: ElmanClassifier, snn: SpikingRNN, data: Encoded,
+def spiking_logits(model: ElmanClassifier, snn: SpikingRNN, data: Sequences,
                    record: bool = False) -> tuple[np.ndarray, SpikeRecord]:
     """Class scores (N, C) from the spiking layer's counts, and the simulation record.
 
     The projection (off-chip) gives the input levels; the readout (off-chip) reads
     the counts as the integer network's activities.
     """
-    rec = simulate(snn, input_levels(model, data), data.lengths, record=record)
+    lag = model.config.lag
+    rec = simulate(snn, input_levels(model, data), data.lengths + lag, record=record)
     return readout_logits(model, rec.counts, data.lengths), rec
 
 
-def choose_input_schedule(model: ElmanClassifier, data: Encoded, config: SpikingConfig,
+def choose_input_schedule(model: ElmanClassifier, data: Sequences, config: SpikingConfig,
                           candidates: tuple[str, ...] = ("early", "spread")) -> tuple[SpikingConfig, dict]:
     """The input schedule under which the spiking layer agrees most with the integer network.
 
@@ -37,11 +38,12 @@ def choose_input_schedule(model: ElmanClassifier, data: Encoded, config: Spiking
     """
     net = to_integer(model)
     x = input_levels(model, data)
-    int_pred = readout_logits(model, net.run(x, data.lengths), data.lengths).argmax(1)
+    run_lengths = data.lengths + model.config.lag
+    int_pred = readout_logits(model, net.run(x, run_lengths), data.lengths).argmax(1)
     agreement = {}
     for schedule in candidates:
         cfg = replace(config, input_schedule=schedule, neg_input_schedule=schedule)
-        counts = simulate(convert(net, cfg), x, data.lengths).counts
+        counts = simulate(convert(net, cfg), x, run_lengths).counts
         agreement[schedule] = float((readout_logits(model, counts, data.lengths).argmax(1)
                                      == int_pred).mean())
     best = max(candidates, key=lambda s: agreement[s])  # first of the best on ties

@@ -24,40 +24,43 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rnn2snn.constrain.steps import to_integer
-from rnn2snn.data.text import Encoded
+from rnn2snn.constrain.word_neuron import word_step
+from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
-from rnn2snn.model.quantize import quantize_recurrent_levels
 from rnn2snn.model.train import TrainConfig, TrainResult, batches
 from rnn2snn.spiking.evaluate import spiking_logits
 from rnn2snn.spiking.network import SpikingConfig, convert, simulate
 
 
-def spiking_accuracy(model: ElmanClassifier, data: Encoded, config: SpikingConfig) -> float:
+def spiking_accuracy(model: ElmanClassifier, data: Sequences, config: SpikingConfig) -> float:
     """Accuracy of the converted spiking network (counts through the model's readout)."""
     logits, _ = spiking_logits(model, convert(to_integer(model), config), data)
     return float((logits.argmax(1) == data.labels).mean())
 
 
-def spiking_forward(model: ElmanClassifier, tokens: torch.Tensor, lengths: torch.Tensor,
+def spiking_forward(model: ElmanClassifier, inputs: torch.Tensor, lengths: torch.Tensor,
                     config: SpikingConfig) -> torch.Tensor:
     """Class scores computed from simulated spike counts, with straight-through gradients."""
     c, k = model.config, model.constraints
-    x = model.input_activity(tokens)  # (B, L, P) integer levels, differentiable
-    valid = (torch.arange(tokens.shape[1])[None, :] < lengths[:, None])
-    x_int = np.rint(x.detach().numpy()).astype(np.int64) * valid.numpy()[..., None]
+    x = model.input_activity(inputs)  # (B, L, P) integer levels, differentiable
+    valid = (torch.arange(inputs.shape[1])[None, :] < lengths[:, None])
+    xs = model.sources(x * valid[..., None].to(x.dtype), lengths)  # (B, L + lag, S)
+    x_int = np.rint(xs.detach().numpy()).astype(np.int64)
     with torch.no_grad():
         snn = convert(to_integer(model), config)
-    counts = torch.from_numpy(simulate(snn, x_int, lengths.numpy()).counts).to(x.dtype)
+    run_lengths = lengths + c.lag
+    counts = torch.from_numpy(simulate(snn, x_int, run_lengths.numpy()).counts).to(x.dtype)
     w = model.effective_recurrent()
-    w_in, w_rec = w[:, : c.proj_dim], w[:, c.proj_dim:]
+    s = c.n_sources
     previous = torch.cat([torch.zeros_like(counts[:, :1]), counts[:, :-1]], dim=1)
-    a = quantize_recurrent_levels(x @ w_in.T + previous @ w_rec.T, k.threshold, k.activity_levels - 1)
+    a, _ = word_step(xs @ w[:, :s].T + previous @ w[:, s:].T, model.thresholds(), k.activity_levels,
+                     carry=False)
     feature_steps = counts + (a - a.detach())  # forward: spike counts; backward: integer net
-    feature = pool_activity(feature_steps * valid[..., None], lengths, c.readout)
+    feature = pool_activity(model.last_layer(feature_steps, inputs.shape[1]), lengths, c.readout)
     return model.readout(model.dropout(feature))
 
 
-def finetune_spiking(model: ElmanClassifier, train_data: Encoded, val_data: Encoded,
+def finetune_spiking(model: ElmanClassifier, train_data: Sequences, val_data: Sequences,
                      config: SpikingConfig, train_config: TrainConfig = TrainConfig(epochs=6, lr=5e-4),
                      progress: bool = True) -> TrainResult:
     """Fine-tune in place against the spiking dynamics; keep the best validation epoch."""
@@ -73,9 +76,9 @@ def finetune_spiking(model: ElmanClassifier, train_data: Encoded, val_data: Enco
         model.train()
         for idx in batches(train_data, train_config.batch_size, rng):
             sub = train_data.subset(idx)
-            tokens, lengths = torch.from_numpy(sub.tokens), torch.from_numpy(sub.lengths)
+            inputs, lengths = torch.from_numpy(sub.inputs), torch.from_numpy(sub.lengths)
             opt.zero_grad()
-            loss = loss_fn(spiking_forward(model, tokens, lengths, config), torch.from_numpy(sub.labels))
+            loss = loss_fn(spiking_forward(model, inputs, lengths, config), torch.from_numpy(sub.labels))
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), train_config.clip_grad)
             opt.step()

@@ -1,7 +1,8 @@
 """Conversion of the integer recurrent layer to TrueNorth neurons, and its network-level simulation.
 
-Time: word ``k`` of a question owns ticks ``[k·T, (k+1)·T)``. An input level ``c``
-becomes ``c`` spikes in that window, placed by a *schedule*. A recurrent spike
+Time: word ``k`` of a question owns ticks ``[k·T, (k+1)·T)``
+(:class:`~rnn2snn.spiking.clock.WordClock`). An input level ``c`` becomes ``c`` spikes in
+that window, placed by a *schedule*. A recurrent spike
 fired at tick ``t`` arrives at tick ``t + d``. Every weight is split over the four
 axon types ``S = (1, 2, 4, −8)`` as on the chip (:func:`split_weights`); each type
 group has its own input schedule and recurrent delay, which is how the converted
@@ -18,6 +19,7 @@ import numpy as np
 
 from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import HardwareLimitError
+from rnn2snn.spiking.clock import WordClock
 from rnn2snn.spiking.neuron import RESET_LINEAR, NeuronParams, step
 from rnn2snn.truenorth import limits as L
 
@@ -71,6 +73,8 @@ class SpikingConfig:
         never goes below −β, which bounds the inhibition one word leaves to the next.
     flush_ticks : extra ticks after the last word, counted as the last word's (0: the
         recurrent loop would go on computing with no input; measured to add mismatch).
+    reset_mode : after a spike, 1 (linear: subtract α, TrueNorth-exact conversion) or 0
+        (to zero: what NIR importers such as Norse do, ``--target nir``).
     """
 
     ticks_per_word: int = 15
@@ -81,6 +85,7 @@ class SpikingConfig:
     neg_threshold: int | None = None
     neg_saturate: int = 1
     flush_ticks: int = 0
+    reset_mode: int = RESET_LINEAR
 
     def validate(self, levels: int = 16) -> None:
         if self.ticks_per_word < levels - 1:
@@ -95,6 +100,12 @@ class SpikingConfig:
                 raise ValueError(f"{name} must be one of {SCHEDULES}, got {getattr(self, name)!r}")
         if self.flush_ticks < 0:
             raise ValueError(f"flush_ticks must be ≥ 0, got {self.flush_ticks}")
+        if self.reset_mode not in (0, 1):
+            raise ValueError(f"reset_mode must be 0 (to zero) or 1 (linear), got {self.reset_mode}")
+
+    @property
+    def clock(self) -> WordClock:
+        return WordClock(self.ticks_per_word, self.flush_ticks)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -131,7 +142,8 @@ def convert(net: IntegerRNN, config: SpikingConfig = SpikingConfig()) -> Spiking
     config.validate(net.levels)
     beta = net.threshold if config.neg_threshold is None else config.neg_threshold
     neurons = NeuronParams.make(net.n_hidden, threshold=net.threshold, neg_threshold=beta,
-                                reset_mode=RESET_LINEAR, neg_saturate=config.neg_saturate)
+                                reset_mode=config.reset_mode, reset_value=0,
+                                neg_saturate=config.neg_saturate)
     return SpikingRNN(bits=split_weights(net.weights), neurons=neurons, config=config,
                       n_inputs=net.n_inputs, levels=net.levels, groups=net.groups)
 
@@ -184,7 +196,7 @@ def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool =
     drive = drive.reshape(steps * T, batch, h)  # float32 holding small integers: exact
     wrec = {cfg.delay: w_pos[:, n_in:].T.astype(np.float32)}
     wrec[cfg.neg_delay] = wrec.get(cfg.neg_delay, 0) + w_neg[:, n_in:].T.astype(np.float32)
-    total_ticks = steps * T + cfg.flush_ticks
+    total_ticks = cfg.clock.total_ticks(steps)
     drive = np.concatenate([drive, np.zeros((cfg.flush_ticks, batch, h), dtype=np.float32)])
     v = np.zeros((batch, h), dtype=np.int64)
     raster = np.zeros((total_ticks, batch, h), dtype=bool)
@@ -202,28 +214,6 @@ def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool =
         for t in range(t0, t1):
             spikes, v = step(v, syn[t - t0], net.neurons, rng)
             raster[t] = spikes
-    counts = window_counts(raster, lengths, T, cfg.flush_ticks, tick_major=True)
+    counts = cfg.clock.counts(raster, lengths, tick_major=True)
     return SpikeRecord(counts=counts, raster=raster.transpose(1, 0, 2) if record else None,
                        ticks=total_ticks)
-
-
-def window_counts(raster: np.ndarray, lengths: np.ndarray, ticks_per_word: int,
-                  flush_ticks: int = 0, tick_major: bool = False) -> np.ndarray:
-    """Spikes per word window (B, L, H) int64 from a raster (B, ticks, H) bool.
-
-    Word ``k`` owns ticks ``[k·T, (k+1)·T)``; a question's flush ticks count for its
-    last word; ticks after a question's end are ignored. ``tick_major``: the raster
-    is laid out (ticks, B, H) instead.
-    """
-    r = raster if tick_major else raster.transpose(1, 0, 2)  # (ticks, B, H)
-    ticks, batch, h = r.shape
-    T = ticks_per_word
-    steps = (ticks - flush_ticks) // T
-    lengths = np.asarray(lengths, dtype=np.int64)
-    counts = r[: steps * T].reshape(steps, T, batch, h).sum(axis=1, dtype=np.int64)
-    counts = counts.transpose(1, 0, 2) * (np.arange(steps)[None, :] < lengths[:, None])[..., None]
-    if flush_ticks:
-        rows = np.arange(batch)
-        idx = lengths[:, None] * T + np.arange(flush_ticks)[None, :]  # (B, F)
-        counts[rows, lengths - 1] += r[idx, rows[:, None]].sum(axis=1, dtype=np.int64)
-    return np.ascontiguousarray(counts)

@@ -74,16 +74,8 @@ class NeuronParams:
         return params
 
     def validate(self, where: str = "") -> None:
-        L.check_range("threshold", self.threshold, L.THRESHOLD_MIN, L.THRESHOLD_MAX, where)
-        L.check_range("neg_threshold", self.neg_threshold, L.NEG_THRESHOLD_MIN,
-                      L.NEG_THRESHOLD_MAX, where)
-        L.check_range("leak", self.leak, L.LEAK_MIN, L.LEAK_MAX, where)
-        L.check_range("leak_reversal", self.leak_reversal, 0, 1, where)
-        L.check_range("reset_mode", self.reset_mode, 0, 2, where)
-        L.check_range("reset_value", self.reset_value, L.RESET_MIN, L.RESET_MAX, where)
-        L.check_range("neg_saturate", self.neg_saturate, 0, 1, where)
-        L.check_range("threshold_mask", self.threshold_mask, 0, L.THRESHOLD_MASK_MAX, where)
-        L.check_range("stochastic_leak", self.stochastic_leak, 0, 1, where)
+        for name, (lo, hi) in L.NEURON_FIELD_RANGES.items():
+            L.check_range(name, getattr(self, name), lo, hi, where)
 
     def take(self, index) -> NeuronParams:
         """The parameters of a subset of neurons."""

@@ -7,7 +7,7 @@ JSON lives apart, in :mod:`rnn2snn.truenorth.config_io`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -85,8 +85,65 @@ class Port:
 
 
 @dataclass(frozen=True)
+class PortMap:
+    """How word-level data maps onto the ports of a placed network (the core simulator
+    does not read it; the port adapters and verify do).
+
+    input_port_source : per input port, (source unit, axon type) it carries.
+    output_port_unit : per output port, the network neuron it reads.
+    neuron_unit : per core, per hardware neuron, the network neuron it copies.
+    """
+
+    ticks_per_word: int
+    flush_ticks: int
+    input_schedule: str
+    neg_input_schedule: str
+    levels: int
+    n_inputs: int
+    n_hidden: int
+    input_port_source: tuple[tuple[int, int], ...]
+    output_port_unit: tuple[int, ...]
+    neuron_unit: tuple[tuple[int, ...], ...]
+
+    def __post_init__(self) -> None:
+        from rnn2snn.spiking.clock import WordClock
+        from rnn2snn.spiking.network import SCHEDULES
+
+        WordClock(self.ticks_per_word, self.flush_ticks)  # checks T ≥ 1, flush ≥ 0
+        for name in ("input_schedule", "neg_input_schedule"):
+            if getattr(self, name) not in SCHEDULES:
+                raise HardwareLimitError(f"port map: {name}={getattr(self, name)!r}, expected one of "
+                                         f"{SCHEDULES}")
+        for k, (unit, kind) in enumerate(self.input_port_source):
+            if not (0 <= unit < self.n_inputs and 0 <= kind < L.AXON_TYPES):
+                raise HardwareLimitError(f"port map: input port {k} carries unit {unit} type {kind}, "
+                                         f"outside 0…{self.n_inputs - 1} / 0…{L.AXON_TYPES - 1}")
+        for name, units in (("output_port_unit", self.output_port_unit),
+                            ("neuron_unit", [u for core in self.neuron_unit for u in core])):
+            bad = [u for u in units if not 0 <= u < self.n_hidden]
+            if bad:
+                raise HardwareLimitError(f"port map: {name} names neuron {bad[0]}, outside "
+                                         f"0…{self.n_hidden - 1}")
+
+    @property
+    def clock(self):
+        from rnn2snn.spiking.clock import WordClock
+
+        return WordClock(self.ticks_per_word, self.flush_ticks)
+
+    def to_dict(self) -> dict:
+        return {"ticks_per_word": self.ticks_per_word, "flush_ticks": self.flush_ticks,
+                "input_schedule": self.input_schedule, "neg_input_schedule": self.neg_input_schedule,
+                "levels": self.levels, "n_inputs": self.n_inputs, "n_hidden": self.n_hidden,
+                "input_port_source": [list(p) for p in self.input_port_source],
+                "output_port_unit": list(self.output_port_unit),
+                "neuron_unit": [list(c) for c in self.neuron_unit]}
+
+
+@dataclass(frozen=True)
 class NetworkConfig:
-    """Cores plus input and output ports; ``meta`` says how a user's data maps onto ports.
+    """Cores plus input and output ports; ``ports`` says how word-level data maps onto them
+    (None for a hand-written configuration, which then runs only on raw port spikes).
 
     The core-level simulator reads only ``cores``, ``inputs`` and ``outputs``.
     """
@@ -94,7 +151,7 @@ class NetworkConfig:
     cores: list[CoreConfig]
     inputs: list[Port]
     outputs: list[Port]
-    meta: dict = field(default_factory=dict)
+    ports: PortMap | None = None
 
     def __post_init__(self) -> None:
         n = len(self.cores)
@@ -120,6 +177,15 @@ class NetworkConfig:
                     raise HardwareLimitError(
                         f"{kind} port {k}: core {p.core} {'axon' if kind == 'input' else 'neuron'} "
                         f"{p.index} does not exist")
+        m = self.ports
+        if m is not None:
+            if len(m.input_port_source) != len(self.inputs) or len(m.output_port_unit) != len(self.outputs):
+                raise HardwareLimitError(
+                    f"port map: {len(m.input_port_source)} input and {len(m.output_port_unit)} output "
+                    f"entries for {len(self.inputs)} input and {len(self.outputs)} output ports")
+            if [len(u) for u in m.neuron_unit] != [c.n_neurons for c in self.cores]:
+                raise HardwareLimitError("port map: neuron_unit does not list one unit per neuron of "
+                                         "every core")
 
     @property
     def n_neurons(self) -> int:

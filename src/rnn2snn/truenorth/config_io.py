@@ -1,6 +1,6 @@
 """Read and write a :class:`NetworkConfig` as versioned JSON (``rnn2snn export --format truenorth``).
 
-Format ``rnn2snn-truenorth``, version 1::
+Format ``rnn2snn-truenorth``, version 2::
 
     {"format": "rnn2snn-truenorth", "version": 1, "tick_seconds": 0.001,
      "cores": [{"index": 0,
@@ -14,7 +14,14 @@ Format ``rnn2snn-truenorth``, version 1::
                              "target": {"core": c, "axon": a, "delay": 1…15} | null}, ...]}],
      "inputs": [{"core": c, "axon": a}, ...],    # input port k drives that axon
      "outputs": [{"core": c, "neuron": n}, ...], # output port k reads that neuron
-     "meta": {...}}                               # how data maps onto ports (not read by the simulator)
+     "ports": {"ticks_per_word": T, "flush_ticks": F, "input_schedule": s, "neg_input_schedule": s,
+               "levels": 16, "n_inputs": S, "n_hidden": H,
+               "input_port_source": [[unit, type], ...], "output_port_unit": [unit, ...],
+               "neuron_unit": [[unit, ...] per core]} | null}
+                                                  # how word-level data maps onto ports (not read
+                                                  # by the core simulator)
+
+Unknown keys are refused (a misspelt field would otherwise be ignored silently).
 
 Loading checks every field against the hardware ranges and names the field
 (``cores[0].neurons[3].target.delay``) and the limit when it refuses.
@@ -32,11 +39,10 @@ from rnn2snn._atomic import write_text_atomic
 from rnn2snn.errors import ConfigFileError, HardwareLimitError
 from rnn2snn.spiking.neuron import NeuronParams
 from rnn2snn.truenorth import limits as L
-from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port
+from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
 
-FORMAT, VERSION = "rnn2snn-truenorth", 1
-NEURON_FIELDS = ("threshold", "neg_threshold", "leak", "leak_reversal", "reset_mode",
-                 "reset_value", "neg_saturate", "threshold_mask", "stochastic_leak")
+FORMAT, VERSION = "rnn2snn-truenorth", 2
+NEURON_FIELDS = tuple(L.NEURON_FIELD_RANGES)
 
 
 def config_to_dict(config: NetworkConfig) -> dict:
@@ -62,7 +68,7 @@ def config_to_dict(config: NetworkConfig) -> dict:
         "cores": cores,
         "inputs": [{"core": p.core, "axon": p.index} for p in config.inputs],
         "outputs": [{"core": p.core, "neuron": p.index} for p in config.outputs],
-        "meta": config.meta,
+        "ports": None if config.ports is None else config.ports.to_dict(),
     }
 
 
@@ -91,6 +97,8 @@ class _Reader:
             self.fail(here, f"expected an integer, got {value!r}")
         if kind is list and not isinstance(value, list):
             self.fail(here, "expected a list")
+        if kind is str and not isinstance(value, str):
+            self.fail(here, f"expected a string, got {value!r}")
         return value
 
     def int_in(self, obj, key, path, lo, hi):
@@ -105,6 +113,46 @@ class _Reader:
         return value
 
 
+_PORT_INTS = ("ticks_per_word", "flush_ticks", "levels", "n_inputs", "n_hidden")
+
+
+def _ports_from_dict(r: _Reader, raw) -> PortMap | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        r.fail("ports", "expected an object or null")
+    _no_unknown(r, raw, "ports", set(_PORT_INTS) | {"input_schedule", "neg_input_schedule",
+                                                     "input_port_source", "output_port_unit",
+                                                     "neuron_unit"})
+    values = {k: r.get(raw, k, "ports", int) for k in _PORT_INTS}
+    for k in ("input_schedule", "neg_input_schedule"):
+        values[k] = r.get(raw, k, "ports", str)
+    src = r.get(raw, "input_port_source", "ports", list)
+    pairs = []
+    for k, pair in enumerate(src):
+        if not (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)):
+            r.fail(f"ports.input_port_source[{k}]", "expected [unit, type]")
+        pairs.append(tuple(pair))
+    outs = r.get(raw, "output_port_unit", "ports", list)
+    units = r.get(raw, "neuron_unit", "ports", list)
+    for name, seq in (("output_port_unit", outs), *((f"neuron_unit[{c}]", u) for c, u in enumerate(units))):
+        if not isinstance(seq, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in seq):
+            r.fail(f"ports.{name}", "expected a list of integers")
+    try:
+        return PortMap(**values, input_port_source=tuple(pairs), output_port_unit=tuple(outs),
+                       neuron_unit=tuple(tuple(u) for u in units))
+    except HardwareLimitError as exc:
+        raise HardwareLimitError(f"{r.source}: {exc}") from None
+
+
+def _no_unknown(r: _Reader, obj: dict, path: str, known: set[str]) -> None:
+    extra = sorted(set(obj) - known)
+    if extra:
+        r.fail(f"{path}.{extra[0]}" if path else extra[0],
+               f"unknown field (known: {', '.join(sorted(known))})")
+
+
 def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
     """Build and validate a configuration from its JSON tree."""
     r = _Reader(source)
@@ -112,11 +160,15 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
         r.fail("format", f"not an {FORMAT} file")
     if data.get("version") != VERSION:
         r.fail("version", f"{data.get('version')!r}, this rnn2snn reads version {VERSION}")
+    _no_unknown(r, data, "", {"format", "version", "tick_seconds", "cores", "inputs", "outputs", "ports"})
     raw_cores = r.get(data, "cores", "", list)
     n_cores = len(raw_cores)
     cores = []
     for c, rc in enumerate(raw_cores):
         path = f"cores[{c}]"
+        if not isinstance(rc, dict):
+            r.fail(path, "expected an object")
+        _no_unknown(r, rc, path, {"index", "axons", "crossbar", "neurons"})
         axons = r.get(rc, "axons", path, list)
         if len(axons) > L.AXONS_PER_CORE:
             raise HardwareLimitError(f"{source}: {path}.axons: {len(axons)} axons, over the limit "
@@ -137,13 +189,12 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
             crossbar[i] = np.frombuffer(row.encode(), dtype=np.uint8) == ord("1")
         weights, fields = [], {f: [] for f in NEURON_FIELDS}
         stoch, targets = [], []
-        limits = {"threshold": (L.THRESHOLD_MIN, L.THRESHOLD_MAX),
-                  "neg_threshold": (L.NEG_THRESHOLD_MIN, L.NEG_THRESHOLD_MAX),
-                  "leak": (L.LEAK_MIN, L.LEAK_MAX), "leak_reversal": (0, 1), "reset_mode": (0, 2),
-                  "reset_value": (L.RESET_MIN, L.RESET_MAX), "neg_saturate": (0, 1),
-                  "threshold_mask": (0, L.THRESHOLD_MASK_MAX), "stochastic_leak": (0, 1)}
+        limits = L.NEURON_FIELD_RANGES
         for j, rn in enumerate(neurons):
             npath = f"{path}.neurons[{j}]"
+            if not isinstance(rn, dict):
+                r.fail(npath, "expected an object")
+            _no_unknown(r, rn, npath, {"weights", "stochastic_synapse", "target", *NEURON_FIELDS})
             w = r.get(rn, "weights", npath, list)
             if len(w) != L.AXON_TYPES:
                 r.fail(f"{npath}.weights", f"expected {L.AXON_TYPES} weights, one per axon type")
@@ -162,6 +213,9 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
                 targets.append((NO_TARGET, 0, 0))
                 continue
             tpath = f"{npath}.target"
+            if not isinstance(t, dict):
+                r.fail(tpath, "expected an object or null")
+            _no_unknown(r, t, tpath, {"core", "axon", "delay"})
             tc = r.get(t, "core", tpath, int)
             if not 0 <= tc < n_cores:
                 r.fail(f"{tpath}.core", f"core {tc} does not exist ({n_cores} cores)")
@@ -182,11 +236,9 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
               for k, p in enumerate(r.get(data, "inputs", "", list))]
     outputs = [Port(r.get(p, "core", f"outputs[{k}]", int), r.get(p, "neuron", f"outputs[{k}]", int))
                for k, p in enumerate(r.get(data, "outputs", "", list))]
-    meta = data.get("meta", {})
-    if not isinstance(meta, dict):
-        r.fail("meta", "expected an object")
+    ports = _ports_from_dict(r, data.get("ports"))
     try:
-        return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, meta=meta)
+        return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, ports=ports)
     except HardwareLimitError as exc:
         raise HardwareLimitError(f"{source}: {exc}") from None
 

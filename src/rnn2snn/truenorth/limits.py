@@ -1,7 +1,7 @@
 """Hardware ranges of a TrueNorth core, one place for every check.
 
 Sources: Merolla et al., Science 345 (2014); Akopyan et al., IEEE TCAD 34 (2015);
-Cassidy et al., IJCNN 2013 (see ``shared/docs/truenorth.md``). Widths that the
+Cassidy et al., IJCNN 2013 (see ``docs/truenorth.md``). Widths that the
 sources do not publish (threshold, leak, reset value) are this project's choice,
 documented here, and refused beyond — never wrapped.
 """
@@ -27,6 +27,19 @@ NEG_THRESHOLD_MIN, NEG_THRESHOLD_MAX = 0, 2 ** 18 - 1  # beta
 LEAK_MIN, LEAK_MAX = -255, 255                      # lambda
 RESET_MIN, RESET_MAX = -(2 ** 17), 2 ** 17 - 1      # R
 THRESHOLD_MASK_MAX = 2 ** 17 - 1                    # M (stochastic threshold mask)
+
+#: The one table of neuron parameter ranges (NeuronParams fields, inclusive bounds).
+NEURON_FIELD_RANGES: dict[str, tuple[int, int]] = {
+    "threshold": (THRESHOLD_MIN, THRESHOLD_MAX),
+    "neg_threshold": (NEG_THRESHOLD_MIN, NEG_THRESHOLD_MAX),
+    "leak": (LEAK_MIN, LEAK_MAX),
+    "leak_reversal": (0, 1),
+    "reset_mode": (0, 2),
+    "reset_value": (RESET_MIN, RESET_MAX),
+    "neg_saturate": (0, 1),
+    "threshold_mask": (0, THRESHOLD_MASK_MAX),
+    "stochastic_leak": (0, 1),
+}
 
 
 def check_range(name: str, value, lo: int, hi: int, where: str = "") -> None:

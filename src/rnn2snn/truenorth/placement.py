@@ -9,7 +9,7 @@ crossbar column and parameters, so they spike together. Inputs (the off-chip
 projection) enter through one input port per input axon.
 
 :func:`encode_inputs` and :func:`decode_counts` translate between word-level data
-and port spike trains, using the timing recorded in ``meta``.
+and port spike trains, using the port map (``NetworkConfig.ports``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingRNN, schedule_mask
 from rnn2snn.truenorth import limits as L
-from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port
+from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
 from rnn2snn.truenorth.resources import partition_neurons
 
 NEG_TYPE = 3
@@ -89,20 +89,21 @@ def place(snn: SpikingRNN) -> NetworkConfig:
             if s < n_in:
                 inputs.append(Port(c, i))
                 input_source.append([s, t])
-    meta = {
-        "kind": "elman-recurrent-layer",
-        "n_inputs": n_in,
-        "n_hidden": h,
-        "levels": snn.levels,
-        "ticks_per_word": cfg.ticks_per_word,
-        "flush_ticks": cfg.flush_ticks,
-        "input_schedule": cfg.input_schedule,
-        "neg_input_schedule": cfg.neg_input_schedule,
-        "input_port_source": input_source,  # per input port: [projection unit, axon type]
-        "output_port_unit": list(range(h)),  # output port k reads recurrent unit k
-        "neuron_unit": neuron_of,  # per core, per neuron: the recurrent unit it copies
-    }
-    return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, meta=meta)
+    ports = PortMap(
+        ticks_per_word=cfg.ticks_per_word, flush_ticks=cfg.flush_ticks,
+        input_schedule=cfg.input_schedule, neg_input_schedule=cfg.neg_input_schedule,
+        levels=snn.levels, n_inputs=n_in, n_hidden=h,
+        input_port_source=tuple((int(s), int(t)) for s, t in input_source),
+        output_port_unit=tuple(range(h)),
+        neuron_unit=tuple(tuple(u) for u in neuron_of))
+    return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, ports=ports)
+
+
+def _port_map(config: NetworkConfig) -> PortMap:
+    if config.ports is None:
+        raise HardwareLimitError("this configuration has no port map (how word-level data maps onto "
+                                 "its ports): it was not exported by rnn2snn")
+    return config.ports
 
 
 def encode_inputs(config: NetworkConfig, x: np.ndarray) -> np.ndarray:
@@ -111,39 +112,28 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray) -> np.ndarray:
     A port carrying projection unit ``i`` on type ``g`` spikes where the word's
     schedule for that type places level ``x[·, k, i]``.
     """
-    m = config.meta
-    T = m["ticks_per_word"]
+    m = _port_map(config)
+    T = m.ticks_per_word
     x = np.asarray(x, dtype=np.int64)
     batch, steps, _ = x.shape
-    ticks = steps * T + m["flush_ticks"]
-    src = np.array(m["input_port_source"], dtype=np.int64).reshape(-1, 2)
+    ticks = m.clock.total_ticks(steps)
+    src = np.array(m.input_port_source, dtype=np.int64).reshape(-1, 2)
     out = np.zeros((batch, ticks, len(src)), dtype=bool)
-    for sched_key, types in (("input_schedule", [0, 1, 2]), ("neg_input_schedule", [NEG_TYPE])):
+    for schedule, types in ((m.input_schedule, [0, 1, 2]), (m.neg_input_schedule, [NEG_TYPE])):
         ports = np.flatnonzero(np.isin(src[:, 1], types))
         if not len(ports):
             continue
-        mask = schedule_mask(x[:, :, src[ports, 0]], T, m[sched_key])  # (B, L, ports, T)
+        mask = schedule_mask(x[:, :, src[ports, 0]], T, schedule)  # (B, L, ports, T)
         out[:, : steps * T, ports] = mask.transpose(0, 1, 3, 2).reshape(batch, steps * T, len(ports))
     return out
 
 
 def decode_counts(config: NetworkConfig, outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Spike counts per word window (B, L, H) from output port spikes (B, ticks, H).
-
-    The same windows as the network-level simulator: word ``k`` owns ticks
-    ``[k·T, (k+1)·T)``; the flush ticks belong to a question's last word.
-    """
-    m = config.meta
-    T, flush = m["ticks_per_word"], m["flush_ticks"]
-    lengths = np.asarray(lengths, dtype=np.int64)
-    batch, ticks, _ = outputs.shape
-    steps = (ticks - flush) // T
-    units = np.array(m["output_port_unit"], dtype=np.int64)
-    counts = np.zeros((batch, steps, m["n_hidden"]), dtype=np.int64)
-    t = np.arange(ticks)
-    for b in range(batch):
-        n = int(lengths[b])
-        keep = t < n * T + flush
-        word = np.minimum(t[keep] // T, n - 1)
-        np.add.at(counts[b], (word[:, None], units[None, :]), outputs[b, keep].astype(np.int64))
+    """Spike counts per word window (B, L, H) from output port spikes (B, ticks, ports),
+    with the windows of :class:`~rnn2snn.spiking.clock.WordClock`."""
+    m = _port_map(config)
+    per_port = m.clock.counts(np.asarray(outputs, dtype=bool), lengths)  # (B, L, ports)
+    counts = np.zeros(per_port.shape[:2] + (m.n_hidden,), dtype=np.int64)
+    np.add.at(counts, (slice(None), slice(None), np.array(m.output_port_unit, dtype=np.int64)),
+              per_port)
     return counts

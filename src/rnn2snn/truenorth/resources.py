@@ -1,6 +1,6 @@
 """How many TrueNorth cores, axons and neurons a converted recurrent layer needs.
 
-Rules (``shared/docs/truenorth.md``): a synapse is binary and its weight is the
+Rules (``docs/truenorth.md``): a synapse is binary and its weight is the
 target neuron's weight for the axon's type, so a 16-level weight needs the source
 copied onto up to 4 axons of types S = 1, 2, 4, −8 (one axon per type any neuron
 of the core uses). A neuron sends its spikes to exactly one axon, so a recurrent

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn2snn.errors import HardwareLimitError
 from rnn2snn.spiking.network import SpikingRNN, simulate
 from rnn2snn.truenorth.config import NetworkConfig
 from rnn2snn.truenorth.placement import decode_counts, encode_inputs
@@ -36,8 +37,10 @@ def verify(snn: SpikingRNN, config: NetworkConfig, x: np.ndarray, lengths: np.nd
     unit it copies, on each tick inside the question (its words and flush ticks).
     """
     lengths = np.asarray(lengths, dtype=np.int64)
-    T, flush = snn.config.ticks_per_word, snn.config.flush_ticks
-    units = [np.array(u, dtype=np.int64) for u in config.meta["neuron_unit"]]
+    if config.ports is None:
+        raise HardwareLimitError("verify needs a configuration exported by rnn2snn (with its port map)")
+    clock = config.ports.clock
+    units = [np.array(u, dtype=np.int64) for u in config.ports.neuron_unit]
     compared = mismatches = spikes = 0
     counts_equal = True
     last = None
@@ -48,7 +51,7 @@ def verify(snn: SpikingRNN, config: NetworkConfig, x: np.ndarray, lengths: np.nd
         net = simulate(snn, xb, lb, record=True)
         run = run_cores(config, encode_inputs(config, xb), record=True)
         ticks = net.raster.shape[1]
-        inside = np.arange(ticks)[None, :] < (lb * T + flush)[:, None]  # (B, ticks)
+        inside = clock.inside(lb, ticks)  # (B, ticks)
         for c, u in enumerate(units):
             diff = (run.rasters[c] != net.raster[:, :, u]) & inside[..., None]
             mismatches += int(diff.sum())
@@ -57,3 +60,25 @@ def verify(snn: SpikingRNN, config: NetworkConfig, x: np.ndarray, lengths: np.nd
         counts_equal &= bool(np.array_equal(decode_counts(config, run.outputs, lb), net.counts))
         last = run
     return Verification(len(lengths), compared, spikes, mismatches, counts_equal, last)
+
+
+def verify_program(program, inputs: np.ndarray, lengths: np.ndarray,
+                   config: NetworkConfig | None = None) -> Verification:
+    """Export ``program`` as a TrueNorth configuration file, read it back, and :func:`verify` it
+    on ``inputs`` (token ids (N, L) or features (N, L, F)) against the network-level simulation.
+
+    config : a configuration to check instead of the program's own export.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from rnn2snn.truenorth.config_io import load_config, save_config
+    from rnn2snn.truenorth.placement import place
+
+    snn = program.spiking_network()
+    if config is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = load_config(save_config(place(snn), Path(tmp) / "truenorth.json"))
+    lengths = np.asarray(lengths, dtype=np.int64)
+    sources = program.sources(program.encode(inputs), lengths)
+    return verify(snn, config, sources, program.run_lengths(lengths))

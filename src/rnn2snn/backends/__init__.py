@@ -1,0 +1,27 @@
+"""Other people's simulators: the converted network exported to NIR and run by Norse, and the
+TrueNorth configuration run by SANA-FE.
+
+Their packages (``nir``, ``nirtorch``, ``norse``, ``sanafe``) are optional
+(``pip install -e '.[crosscheck]'``); every module here imports them inside its functions,
+so ``import rnn2snn`` never needs them.
+"""
+
+from rnn2snn.backends.nir import (
+    NirExportWarning,
+    nir_differences,
+    nir_exact_neurons,
+    to_nir,
+    with_nir_neurons,
+    write_nir,
+)
+from rnn2snn.backends.norse_run import run_norse
+
+__all__ = [
+    "NirExportWarning",
+    "nir_differences",
+    "nir_exact_neurons",
+    "run_norse",
+    "to_nir",
+    "with_nir_neurons",
+    "write_nir",
+]

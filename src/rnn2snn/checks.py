@@ -1,0 +1,319 @@
+"""Everything a run's settings, data and output folder can be checked for before training.
+
+Why: a run trains for minutes; a value the method or the TrueNorth core cannot take
+must fail in the first second, naming the parameter and the limit, not after
+training with a traceback. The hardware numbers come from
+:mod:`rnn2snn.truenorth.limits`, never re-typed here.
+
+* :func:`check_pipeline_config` — sizes, seed, cores and fan-in against a core's
+  256 axons and 256 neurons, timing (levels, ticks per word, delays), rates, names.
+* :func:`check_data` — at least two classes, test labels known, a validation split,
+  a vocabulary that keeps words (returns warnings for a vocabulary that keeps few).
+* :func:`check_output_dir` — the run folder can be written and replaced as a whole.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from rnn2snn.errors import DataFormatError, HardwareLimitError, Rnn2SnnError
+from rnn2snn.rundir import RUN_MARKERS, is_run_folder
+from rnn2snn.truenorth import limits as L
+
+#: Largest seed: numpy and torch both take 32-bit seeds everywhere.
+SEED_LIMIT = 2 ** 32
+#: A vocabulary that maps more than this share of the training words to <unk> is warned about.
+UNKNOWN_WARN_SHARE = 0.5
+
+# The command-line flag of each parameter that has one, named in the messages.
+_FLAGS = {name: "--" + name.replace("_", "-") for name in (
+    "seed", "embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "cores", "readout",
+    "vectors", "ticks_per_word", "delay")}
+
+
+class ParameterError(Rnn2SnnError, ValueError):
+    """A setting outside what the method accepts; ``parameter`` names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ParameterLimitError(ParameterError, HardwareLimitError):
+    """A setting the TrueNorth core cannot hold (a :class:`HardwareLimitError` too)."""
+
+
+def _name(parameter: str, value) -> str:
+    flag = _FLAGS.get(parameter)
+    return f"{parameter}={value!r}" + (f" ({flag})" if flag else "")
+
+
+def _whole(parameter: str, value, lo: int | None = None, hi: int | None = None, why: str = "",
+           error=ParameterError) -> int:
+    """Refuse anything but an integer in ``[lo, hi]``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(parameter, f"{_name(parameter, value)} must be a whole number, "
+                                        f"got {type(value).__name__}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bound = (f"≥ {lo}" if hi is None else f"≤ {hi}" if lo is None else f"in {lo}…{hi}")
+        raise error(parameter, f"{_name(parameter, value)} must be {bound}" + (f": {why}" if why else ""))
+    return value
+
+
+def _real(parameter: str, value, lo: float, hi: float, lo_open: bool, hi_open: bool,
+          why: str = "") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParameterError(parameter, f"{_name(parameter, value)} must be a finite number")
+    if (value <= lo if lo_open else value < lo) or (value >= hi if hi_open else value > hi):
+        span = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ParameterError(parameter, f"{_name(parameter, value)} must lie in {span}"
+                                        + (f": {why}" if why else ""))
+    return float(value)
+
+
+def _choice(parameter: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ParameterError(parameter, f"{_name(parameter, value)} is not one of "
+                                        f"{', '.join(map(str, allowed))}")
+
+
+def _flag(parameter: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ParameterError(parameter, f"{_name(parameter, value)} must be true or false")
+
+
+def check_train_config(prefix: str, cfg, min_epochs: int = 0) -> None:
+    """An optimisation setting (``TrainConfig``); ``prefix`` names it in messages (``train``)."""
+    _whole(f"{prefix}.epochs", cfg.epochs, min_epochs)
+    _whole(f"{prefix}.batch_size", cfg.batch_size, 1)
+    _whole(f"{prefix}.patience", cfg.patience, 0)
+    _real(f"{prefix}.lr", cfg.lr, 0.0, math.inf, True, True, "Adam needs a positive step")
+    _real(f"{prefix}.weight_decay", cfg.weight_decay, 0.0, math.inf, False, True)
+    _real(f"{prefix}.clip_grad", cfg.clip_grad, 0.0, math.inf, True, True)
+
+
+def check_spiking_config(cfg, activity_levels: int) -> None:
+    """Timing of the converted layer (``SpikingConfig``) for ``activity_levels`` levels."""
+    from rnn2snn.spiking.network import SCHEDULES
+
+    T = _whole("ticks_per_word", cfg.ticks_per_word)
+    if T < activity_levels - 1:
+        raise ParameterLimitError(
+            "ticks_per_word",
+            f"{_name('ticks_per_word', T)} is below levels − 1 = {activity_levels - 1}: a neuron "
+            f"fires at most once a tick, so it could not emit every one of the "
+            f"{activity_levels} activity levels in a word's window")
+    if T > L.DELAY_MAX:
+        raise ParameterLimitError(
+            "ticks_per_word",
+            f"{_name('ticks_per_word', T)} is over {L.DELAY_MAX}, the longest axonal delay "
+            f"({L.DELAY_MIN}…{L.DELAY_MAX} ticks): a recurrent spike must land in the next "
+            f"word's window at the tick it left, which needs delay = ticks_per_word")
+    for name in ("delay", "neg_delay"):
+        d = _whole(name, getattr(cfg, name), L.DELAY_MIN, L.DELAY_MAX,
+                   "the axonal delays the hardware has", ParameterLimitError)
+        if d > T:
+            raise ParameterLimitError(
+                name, f"{_name(name, d)} is longer than ticks_per_word={T}: a recurrent spike "
+                      f"would land past the next word's window; set it to {T} (= ticks_per_word)")
+    for name in ("input_schedule", "neg_input_schedule"):
+        _choice(name, getattr(cfg, name), SCHEDULES)
+    if cfg.neg_threshold is not None:
+        _whole("neg_threshold", cfg.neg_threshold, L.NEG_THRESHOLD_MIN, L.NEG_THRESHOLD_MAX,
+               "the hardware's negative threshold β", ParameterLimitError)
+    _whole("neg_saturate", int(cfg.neg_saturate) if isinstance(cfg.neg_saturate, bool)
+           else cfg.neg_saturate, 0, 1)
+    _whole("flush_ticks", cfg.flush_ticks, 0)
+
+
+def check_pipeline_config(config) -> None:
+    """Refuse a ``PipelineConfig`` the pipeline or a TrueNorth core cannot run, before any work.
+
+    Raises :class:`ParameterError` (or :class:`ParameterLimitError` for a hardware
+    limit) naming the parameter, its value and the limit.
+    """
+    from rnn2snn.model.elman import READOUTS
+
+    _whole("seed", config.seed, 0, SEED_LIMIT - 1, "numpy and torch take 32-bit seeds")
+    for name, what in (("embed_dim", "word-vector size"), ("proj_dim", "projection units"),
+                       ("hidden_dim", "recurrent neurons")):
+        _whole(name, getattr(config, name), 1, why=f"the {what}")
+    _whole("min_count", config.min_count, 1, why="a word seen fewer times becomes <unk>")
+    _real("dropout", config.dropout, 0.0, 1.0, False, True, "the share of units dropped in training")
+    _real("val_fraction", config.val_fraction, 0.0, 1.0, True, True,
+          "the share of each class held out for validation")
+    _choice("readout", config.readout, READOUTS)
+    _flag("carry_residual", config.carry_residual)
+    _flag("choose_schedule", config.choose_schedule)
+
+    # Levels: a 16-level weight is split over the axon types S = (1, 2, 4, −8).
+    _whole("weight_levels", config.weight_levels, 2, 2 ** L.AXON_TYPES,
+           f"the {L.AXON_TYPES} axon types (1, 2, 4, −8) hold integer weights −8…7",
+           ParameterLimitError)
+    _whole("activity_levels", config.activity_levels, 2, why="an activity is 0 or more spikes")
+    check_spiking_config(config.spiking, config.activity_levels)
+
+    # Fan-in and cores: every source a neuron reads takes up to one axon per type.
+    hidden = config.hidden_dim
+    max_fan_in = L.AXONS_PER_CORE // L.AXON_TYPES
+    _whole("max_fan_in", config.max_fan_in, 1, max_fan_in,
+           f"a core has {L.AXONS_PER_CORE} axons and each source needs up to {L.AXON_TYPES} "
+           f"(one per axon type of the 16-level weights), so at most "
+           f"{L.AXONS_PER_CORE} / {L.AXON_TYPES} = {max_fan_in} sources a neuron", ParameterLimitError)
+    copies = L.AXON_TYPES + 1  # a recurrent neuron: one copy per axon type it feeds + output port
+    if config.cores is None:
+        if hidden * copies > L.NEURONS_PER_CORE:
+            need = math.ceil(hidden / (L.NEURONS_PER_CORE // copies))
+            raise ParameterLimitError(
+                "hidden_dim",
+                f"{_name('hidden_dim', hidden)} without cores: on one core each recurrent neuron "
+                f"needs up to {copies} copies ({L.AXON_TYPES} axon types it feeds + its output), "
+                f"{hidden} × {copies} = {hidden * copies} neurons, over the {L.NEURONS_PER_CORE} "
+                f"of a core; keep hidden_dim ≤ {L.NEURONS_PER_CORE // copies} or spread the "
+                f"layer with cores (--cores {need} or more)")
+    else:
+        cores = _whole("cores", config.cores, 1, hidden,
+                       f"each core holds at least one of the hidden_dim={hidden} recurrent neurons")
+        per_core = math.ceil(hidden / cores)
+        if per_core > L.NEURONS_PER_CORE:
+            raise ParameterLimitError(
+                "cores", f"{_name('cores', cores)} puts {per_core} recurrent neurons on a core, "
+                         f"over its {L.NEURONS_PER_CORE} neurons; use at least "
+                         f"{math.ceil(hidden / L.NEURONS_PER_CORE)} cores")
+
+    check_train_config("train", config.train, 1)
+    check_train_config("finetune", config.finetune)
+    check_train_config("spiking_finetune", config.spiking_finetune)
+    if config.vectors is not None:
+        check_readable_file("vectors", config.vectors)
+
+
+def config_warnings(config) -> list[str]:
+    """Settings that run but likely not as meant (one sentence each)."""
+    out = []
+    sources = config.proj_dim + config.hidden_dim
+    if config.cores is None and sources > config.max_fan_in:
+        out.append(
+            f"proj_dim + hidden_dim = {sources} sources but max_fan_in = {config.max_fan_in} and no "
+            f"cores: each neuron keeps its own {config.max_fan_in} strongest sources and the layer "
+            f"is split over as many cores as their union needs (often one or two neurons a core); "
+            f"set cores (--cores N) for a block-sparse fan-in over N cores")
+    return out
+
+
+def check_readable_file(parameter: str, path) -> Path:
+    """An existing regular file that can be opened for reading."""
+    p = Path(path)
+    if not p.exists():
+        raise ParameterError(parameter, f"{_name(parameter, str(path))}: no such file")
+    if not p.is_file():
+        raise ParameterError(parameter, f"{_name(parameter, str(path))} is not a file")
+    try:
+        with p.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ParameterError(parameter, f"{_name(parameter, str(path))} cannot be read "
+                                        f"({exc.strerror or exc})") from None
+    return p
+
+
+def check_data(train, test, config) -> list[str]:
+    """Refuse data the pipeline cannot learn from; return warnings (one sentence each).
+
+    Refused: fewer than two classes, test labels absent from training, no validation
+    example, a ``min_count`` that keeps no word. Warned: more than half of the training
+    words become ``<unk>``. Uses the pipeline's own split and vocabulary rule.
+    """
+    from rnn2snn.data.text import Vocabulary, stratified_split
+
+    classes = sorted(set(train.labels))
+    if len(classes) < 2:
+        raise DataFormatError(
+            f"{train.source or 'training data'}: only one class ({classes[0]!r} in all "
+            f"{len(train)} examples); a classifier needs at least two")
+    unknown = sorted(set(test.labels) - set(classes))
+    if unknown:
+        raise DataFormatError(f"{test.source or 'test data'}: labels {unknown[:5]} do not occur in "
+                              f"the training data (classes: {classes})")
+    fit_idx, val_idx = stratified_split(train.labels, config.val_fraction, config.seed)
+    if len(val_idx) == 0:
+        raise ParameterError(
+            "val_fraction", f"val_fraction={config.val_fraction} holds out no example of the "
+                            f"{len(train)} training examples; raise it or give more data")
+    texts = [train.texts[i] for i in fit_idx]
+    vocab = Vocabulary.build(texts, min_count=config.min_count)
+    total = sum(len(t) for t in texts)
+    known = set(vocab.tokens[2:])
+    unk = sum(1 for t in texts for w in t if w not in known)
+    if len(vocab) <= 2:
+        from collections import Counter
+
+        top = max(Counter(w for t in texts for w in t).values(), default=0)
+        raise ParameterError(
+            "min_count", f"{_name('min_count', config.min_count)} keeps no word: the most "
+                         f"frequent training word occurs {top} times, so every word would become "
+                         f"<unk> and the network could only count words; lower it")
+    warnings = []
+    if total and unk / total > UNKNOWN_WARN_SHARE:
+        warnings.append(
+            f"{_name('min_count', config.min_count)} maps {100 * unk / total:.1f} % of the training "
+            f"words ({unk:,} of {total:,}) to <unk>, keeping {len(vocab) - 2} distinct words; the "
+            f"network sees mostly unknown words (a lower min_count keeps more)")
+    return warnings
+
+
+def check_output_dir(path, kind: str = "run") -> Path:
+    """The absolute folder a run of ``kind`` ("run" or "sweep") will be written to; creates nothing.
+
+    Accepted: a path that does not exist yet, an empty folder, or the folder of a previous
+    run of the same kind (it holds ``results.json`` / ``sweep.json``), which the new run
+    replaces as a whole (:func:`rnn2snn.rundir.write_folder_atomic`). Refused, naming
+    the path: an existing file or device (``/dev/null``), a folder holding anything else
+    (it would be deleted), the current folder or one containing it, and a place where
+    the folder cannot be created (a parent that is a file, read-only or not writable,
+    probed by creating and removing an empty folder there).
+    """
+    given = str(path)
+    if not given.strip():
+        raise ParameterError("out", "--out is empty; name the folder to write")
+    try:
+        return _check_output_dir(given, kind)
+    except OSError as exc:  # a name too long, a loop of links, an unreadable folder …
+        raise ParameterError("out", f"--out {given}: cannot be used ({exc.strerror or exc})") from None
+
+
+def _check_output_dir(given: str, kind: str) -> Path:
+    p = Path(os.path.realpath(Path(given).expanduser()))
+    marker = RUN_MARKERS[kind]
+    if p.exists() or p.is_symlink():
+        if not p.is_dir():
+            raise ParameterError("out", f"--out {given} exists and is not a folder; name a new or "
+                                        f"empty folder (or a previous run's, to replace it)")
+        cwd = Path.cwd().resolve()
+        if p == cwd or p in cwd.parents:
+            raise ParameterError("out", f"--out {given} is the current folder or contains it; name "
+                                        f"a folder inside it, e.g. --out runs/{kind}")
+        if any(p.iterdir()) and not is_run_folder(p, kind):
+            raise ParameterError(
+                "out", f"--out {given} is a folder that holds other files and no {marker}, so it is "
+                       f"not a previous {kind}; the {kind} replaces its folder as a whole, so name a "
+                       f"new or empty folder")
+    base = p.parent
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise ParameterError("out", f"--out {given}: {base} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".rnn2snn-probe-", dir=base))
+    except OSError as exc:
+        raise ParameterError("out", f"--out {given}: cannot create folders in {base} "
+                                    f"({exc.strerror or exc})") from None
+    return p
+
+
+__all__ = ["ParameterError", "ParameterLimitError", "check_data", "check_output_dir",
+           "check_pipeline_config", "check_readable_file", "check_spiking_config",
+           "check_train_config", "config_warnings"]

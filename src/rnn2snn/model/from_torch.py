@@ -1,0 +1,159 @@
+"""Read a user's plain ``torch.nn`` recurrent classifier into the constrained model.
+
+Supported family (leaf modules in registration order, i.e. the order
+``model.modules()`` lists them): an optional ``nn.Embedding`` (token inputs; without
+one the inputs are real-valued features), an optional ``nn.Linear`` + ``nn.ReLU``
+(the off-chip projection), one or more ``nn.RNN(nonlinearity="relu")`` (stacked
+modules, or one with ``num_layers > 1``; unidirectional), an ``nn.Linear`` readout.
+``nn.Dropout`` is allowed anywhere (its rate is used in training); ``nn.Identity`` is
+skipped. How the words' activities become one feature is not visible in the modules,
+so the caller names it (``pooling``: last, mean or max).
+
+Biases: an ``nn.RNN`` bias (``b_ih + b_hh``) becomes the weight of a bias input — a
+source held at the top activity level while the layer computes a word, an ordinary
+input axon on the chip — so it stays on-chip and is trained and quantised like any
+weight. Without a projection, a signed input ``v`` enters as two non-negative
+channels ``relu(s·v)`` and ``relu(−s·v)`` with weights ``W`` and ``−W`` (spike
+counts cannot be negative).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
+from rnn2snn.readouts import READOUTS
+
+SUPPORTED = ("nn.Embedding (optional, first), nn.Linear + nn.ReLU (optional projection), "
+             "nn.RNN(nonlinearity='relu', bidirectional=False) (one or more), nn.Linear (readout); "
+             "nn.Dropout and nn.Identity anywhere")
+
+
+class UnsupportedModelError(Rnn2SnnError, TypeError):
+    """The model is outside the family that converts to integrate-and-fire neurons."""
+
+
+def _refuse(name: str, module: nn.Module, why: str):
+    raise UnsupportedModelError(
+        f"module {name!r} ({type(module).__name__}): {why}. Supported: {SUPPORTED}")
+
+
+def _leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    out = []
+    for name, m in model.named_modules():
+        if isinstance(m, nn.RNNBase) or not list(m.children()):
+            if any(name.startswith(p + ".") for p, q in out if isinstance(q, nn.RNNBase)):
+                continue
+            out.append((name or type(model).__name__, m))
+    return out
+
+
+def read_torch_model(model: nn.Module, pooling: str) -> ElmanClassifier:
+    """An :class:`ElmanClassifier` holding the weights of ``model`` (which is not changed).
+
+    Raises :class:`UnsupportedModelError` naming the first module outside the family.
+    """
+    if not isinstance(model, nn.Module):
+        raise UnsupportedModelError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    if pooling not in READOUTS:
+        raise Rnn2SnnError(f"pooling={pooling!r}: choose one of {READOUTS}")
+    embedding = proj = readout = None
+    rnns: list[tuple[str, nn.RNN]] = []
+    dropout = 0.0
+    pending_linear = None
+    for name, m in _leaves(model):
+        if isinstance(m, nn.Dropout):
+            dropout = max(dropout, float(m.p))
+        elif isinstance(m, nn.Identity):
+            continue
+        elif isinstance(m, nn.Embedding):
+            if embedding is not None or rnns or pending_linear is not None:
+                _refuse(name, m, "an embedding must come first, once")
+            embedding = m
+        elif isinstance(m, nn.Linear):
+            if rnns:
+                if readout is not None:
+                    _refuse(name, m, "only one nn.Linear may follow the recurrent layers (the readout)")
+                readout = m
+            elif pending_linear is not None or proj is not None:
+                _refuse(name, m, "one nn.Linear (+ nn.ReLU) projection at most before the RNN")
+            else:
+                pending_linear = (name, m)
+        elif isinstance(m, nn.ReLU):
+            if pending_linear is None:
+                _refuse(name, m, "a ReLU is supported only right after the projection nn.Linear")
+            proj, pending_linear = pending_linear[1], None
+        elif isinstance(m, nn.RNNBase):
+            if type(m) is not nn.RNN:
+                _refuse(name, m, f"{type(m).__name__} gates cannot be mapped to integrate-and-fire "
+                        "neurons; train an nn.RNN(nonlinearity='relu') instead")
+            if m.nonlinearity != "relu":
+                _refuse(name, m, f"nonlinearity={m.nonlinearity!r}: only 'relu' matches a spiking "
+                        "neuron's rate (non-negative, unbounded above)")
+            if m.bidirectional:
+                _refuse(name, m, "bidirectional=True reads the future words, which a causal "
+                        "spiking network cannot")
+            if getattr(m, "proj_size", 0):
+                _refuse(name, m, "proj_size is not supported")
+            if pending_linear is not None:
+                _refuse(pending_linear[0], pending_linear[1],
+                        "a projection before the RNN needs an nn.ReLU (spike counts are ≥ 0)")
+            rnns.append((name, m))
+        else:
+            _refuse(name, m, "not a supported layer")
+    if not rnns:
+        raise UnsupportedModelError(f"{type(model).__name__}: no nn.RNN found. Supported: {SUPPORTED}")
+    if readout is None:
+        raise UnsupportedModelError(f"{type(model).__name__}: no nn.Linear readout after the RNN. "
+                                    f"Supported: {SUPPORTED}")
+    layers = []  # (w_ih, w_hh, bias or None) per layer
+    for _, rnn in rnns:
+        for k in range(rnn.num_layers):
+            w_ih = getattr(rnn, f"weight_ih_l{k}").detach()
+            w_hh = getattr(rnn, f"weight_hh_l{k}").detach()
+            b = None
+            if rnn.bias:
+                b = (getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}")).detach()
+            layers.append((w_ih, w_hh, b))
+    dims = [w_hh.shape[0] for _, w_hh, _ in layers]
+    in_dim = (proj.out_features if proj is not None else
+              (embedding.embedding_dim if embedding is not None else layers[0][0].shape[1]))
+    if layers[0][0].shape[1] != in_dim:
+        raise UnsupportedModelError(f"the first RNN reads {layers[0][0].shape[1]} inputs, the layer "
+                                    f"before gives {in_dim}")
+    if readout.in_features != dims[-1]:
+        raise UnsupportedModelError(f"the readout reads {readout.in_features} units, the last RNN "
+                                    f"layer has {dims[-1]}")
+    if embedding is not None:
+        feat = {"vocab_size": embedding.num_embeddings, "embed_dim": embedding.embedding_dim}
+    else:
+        first = proj.in_features if proj is not None else layers[0][0].shape[1]
+        feat = {"vocab_size": 0, "n_features": first}
+    config = ElmanConfig(
+        n_classes=readout.out_features, proj_dim=proj.out_features if proj is not None else 0,
+        hidden_dim=dims[0], upper_dims=tuple(dims[1:]), readout=pooling, dropout=dropout,
+        bias=any(b is not None for *_, b in layers), **feat)
+    ours = ElmanClassifier(config)
+    with torch.no_grad():
+        if embedding is not None:
+            ours.embedding.weight.copy_(embedding.weight)
+        if proj is not None:
+            ours.proj.weight.copy_(proj.weight)
+            ours.proj.bias.copy_(proj.bias)
+        ours.readout.weight.copy_(readout.weight)
+        ours.readout.bias.copy_(readout.bias)
+        w = torch.zeros_like(ours.recurrent)
+        s, p = config.n_sources, config.encoder_dim
+        for ell, (rows, (w_ih, w_hh, b)) in enumerate(zip(config.layer_slices(), layers, strict=True)):
+            if ell == 0:
+                w[rows, :p] = w_ih if proj is not None else torch.cat([w_ih, -w_ih], dim=1)
+            else:
+                below = config.layer_slices()[ell - 1]
+                w[rows, s + below.start: s + below.stop] = w_ih
+            w[rows, s + rows.start: s + rows.stop] = w_hh
+            if b is not None:
+                w[rows, p + ell] = b
+        ours.recurrent.copy_(w)
+    return ours

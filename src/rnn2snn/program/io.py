@@ -1,0 +1,245 @@
+"""Save and load a :class:`~rnn2snn.program.spec.SpikingProgram`: one folder, written atomically.
+
+Layout (format ``rnn2snn-program``, version 1)::
+
+    program.json          format, version, encoder kind and vocabulary, per layer its
+                          threshold, levels, carried remainder, bias flag and core groups,
+                          timing, readout pooling, classes, provenance, and the sha256 of
+    program.safetensors   the arrays: encoder.table (V, P) | encoder.weight (P, F) +
+                          encoder.bias (P,); layers.I.w_in, layers.I.w_rec, layers.I.w_bias;
+                          readout.weight (C, H), readout.bias (C,)
+
+The folder is written beside its target and renamed into place, so a reader finds the
+old program, the new one, or none — never half of one. Loading checks every field's
+type and range and names the field (``program.json: layers[0].threshold: …``).
+NumPy only (``safetensors.numpy``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from rnn2snn.errors import ModelFileError, Rnn2SnnError
+from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
+from rnn2snn.spiking.network import SpikingConfig
+
+FORMAT, VERSION = "rnn2snn-program", 1
+JSON_FILE, ARRAYS_FILE = "program.json", "program.safetensors"
+
+
+def program_to_files(program: SpikingProgram) -> tuple[dict, dict[str, np.ndarray]]:
+    """The JSON tree and the arrays of a program."""
+    arrays: dict[str, np.ndarray] = {}
+    enc = program.encoder
+    if isinstance(enc, TokenEncoder):
+        encoder = {"kind": "tokens", "levels": enc.levels, "vocab": list(enc.vocab)}
+        arrays["encoder.table"] = enc.table
+    else:
+        encoder = {"kind": "features", "levels": enc.levels}
+        arrays["encoder.weight"], arrays["encoder.bias"] = enc.weight, enc.bias
+    layers = []
+    for i, layer in enumerate(program.layers):
+        arrays[f"layers.{i}.w_in"], arrays[f"layers.{i}.w_rec"] = layer.w_in, layer.w_rec
+        if layer.w_bias is not None:
+            arrays[f"layers.{i}.w_bias"] = layer.w_bias
+        layers.append({"threshold": layer.threshold, "levels": layer.levels,
+                       "carry_residual": layer.carry_residual, "bias": layer.w_bias is not None,
+                       "groups": None if layer.groups is None else [list(g) for g in layer.groups]})
+    arrays["readout.weight"], arrays["readout.bias"] = program.readout.weight, program.readout.bias
+    tree = {"format": FORMAT, "version": VERSION, "encoder": encoder, "layers": layers,
+            "timing": program.timing.to_dict(), "readout": {"pooling": program.readout.pooling},
+            "classes": list(program.classes), "provenance": program.provenance}
+    return tree, {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+
+
+def save_program(program: SpikingProgram, directory: str | os.PathLike) -> Path:
+    """Write the program folder (module docstring) as a whole; return its path.
+
+    An existing folder at ``directory`` is replaced only if it holds a program (or is empty).
+    """
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise ModelFileError(f"{target}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / JSON_FILE).is_file():
+        raise ModelFileError(f"{target}: a folder that holds something other than a program; "
+                             "choose another place")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tree, arrays = program_to_files(program)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        save_file(arrays, str(tmp / ARRAYS_FILE))
+        tree["sha256"] = {ARRAYS_FILE: hashlib.sha256((tmp / ARRAYS_FILE).read_bytes()).hexdigest()}
+        (tmp / JSON_FILE).write_text(json.dumps(tree, indent=1) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o777 & ~_umask())
+        _replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Rename ``new`` onto ``target``; an old ``target`` is moved aside first, then removed."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, old / "x")
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old / "x", target)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class _Tree:
+    """Typed access to program.json that names the field in every error."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, msg: str):
+        raise ModelFileError(f"{self.source}: {path}: {msg}")
+
+    def obj(self, value, path: str, known: set[str]) -> dict:
+        if not isinstance(value, dict):
+            self.fail(path, "expected an object")
+        extra = sorted(set(value) - known)
+        if extra:
+            self.fail(f"{path}.{extra[0]}", f"unknown field (known: {', '.join(sorted(known))})")
+        missing = sorted(known - set(value) - {"provenance", "sha256"})
+        if missing:
+            self.fail(f"{path}.{missing[0]}", "missing")
+        return value
+
+    def typed(self, value, path: str, kind, nullable: bool = False):
+        if value is None and nullable:
+            return None
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok:
+            name = {int: "an integer", bool: "true or false", str: "a string", list: "a list",
+                    float: "a number"}[kind]
+            self.fail(path, f"expected {name}, got {value!r}")
+        return value
+
+
+def load_program(directory: str | os.PathLike) -> SpikingProgram:
+    """Read and validate a program folder (see the module docstring)."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise ModelFileError(f"{d}: no such program folder")
+    jpath, apath = d / JSON_FILE, d / ARRAYS_FILE
+    if not jpath.is_file():
+        old = (d / "config.json").is_file()
+        hint = " (a model saved by rnn2snn < 0.2; re-run rnn2snn reproduce)" if old else ""
+        raise ModelFileError(f"{d}: no {JSON_FILE}: not a program folder{hint}")
+    t = _Tree(str(jpath))
+    try:
+        tree = json.loads(jpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{jpath}: not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ModelFileError(f"{jpath}: cannot read: {exc.strerror}") from None
+    t.obj(tree, "program", {"format", "version", "encoder", "layers", "timing", "readout", "classes",
+                            "provenance", "sha256"})
+    if tree["format"] != FORMAT:
+        t.fail("format", f"{tree['format']!r}, expected {FORMAT!r}")
+    if tree["version"] != VERSION:
+        t.fail("version", f"{tree['version']!r}; this rnn2snn reads version {VERSION}")
+    if not apath.is_file():
+        raise ModelFileError(f"{d}: {ARRAYS_FILE} is missing")
+    digest = hashlib.sha256(apath.read_bytes()).hexdigest()
+    want = (tree.get("sha256") or {}).get(ARRAYS_FILE)
+    if want != digest:
+        raise ModelFileError(f"{apath}: its sha256 does not match program.json (changed or corrupt)")
+    try:
+        arrays = load_file(str(apath))
+    except (SafetensorError, OSError) as exc:
+        raise ModelFileError(f"{apath}: cannot read: {exc}") from None
+
+    def array(name: str) -> np.ndarray:
+        if name not in arrays:
+            raise ModelFileError(f"{apath}: array {name!r} is missing")
+        return arrays[name]
+
+    try:
+        return _build(t, tree, array)
+    except Rnn2SnnError as exc:
+        if str(exc).startswith(str(jpath)) or str(exc).startswith(str(apath)):
+            raise
+        raise ModelFileError(f"{jpath}: {exc}") from None
+
+
+def _build(t: _Tree, tree: dict, array) -> SpikingProgram:
+    enc = tree["encoder"]
+    if not isinstance(enc, dict) or enc.get("kind") not in ("tokens", "features"):
+        t.fail("encoder.kind", "expected 'tokens' or 'features'")
+    if enc["kind"] == "tokens":
+        t.obj(enc, "encoder", {"kind", "levels", "vocab"})
+        vocab = t.typed(enc["vocab"], "encoder.vocab", list)
+        if not all(isinstance(v, str) for v in vocab):
+            t.fail("encoder.vocab", "expected a list of strings")
+        encoder = TokenEncoder(array("encoder.table"), tuple(vocab),
+                               t.typed(enc["levels"], "encoder.levels", int))
+    else:
+        t.obj(enc, "encoder", {"kind", "levels"})
+        encoder = FeatureEncoder(array("encoder.weight"), array("encoder.bias"),
+                                 t.typed(enc["levels"], "encoder.levels", int))
+    raw_layers = t.typed(tree["layers"], "layers", list)
+    layers = []
+    for i, raw in enumerate(raw_layers):
+        p = f"layers[{i}]"
+        t.obj(raw, p, {"threshold", "levels", "carry_residual", "bias", "groups"})
+        groups = t.typed(raw["groups"], f"{p}.groups", list, nullable=True)
+        if groups is not None and not all(isinstance(g, list) and all(
+                isinstance(j, int) and not isinstance(j, bool) for j in g) for g in groups):
+            t.fail(f"{p}.groups", "expected lists of neuron indices")
+        has_bias = t.typed(raw["bias"], f"{p}.bias", bool)
+        layers.append(RecurrentLayer(
+            w_in=array(f"layers.{i}.w_in"), w_rec=array(f"layers.{i}.w_rec"),
+            threshold=t.typed(raw["threshold"], f"{p}.threshold", int),
+            levels=t.typed(raw["levels"], f"{p}.levels", int),
+            carry_residual=t.typed(raw["carry_residual"], f"{p}.carry_residual", bool),
+            w_bias=array(f"layers.{i}.w_bias") if has_bias else None,
+            groups=None if groups is None else tuple(tuple(g) for g in groups)))
+    timing_fields = {f.name: f for f in fields(SpikingConfig)}
+    raw_t = t.obj(tree["timing"], "timing", set(timing_fields))
+    values = {}
+    for name, value in raw_t.items():
+        kind = str if "schedule" in name else int
+        values[name] = t.typed(value, f"timing.{name}", kind, nullable=name == "neg_threshold")
+    readout = t.obj(tree["readout"], "readout", {"pooling"})
+    classes = t.typed(tree["classes"], "classes", list)
+    if not all(isinstance(c, str) for c in classes):
+        t.fail("classes", "expected a list of class names (strings)")
+    if len(set(classes)) != len(classes):
+        t.fail("classes", "holds a class twice")
+    provenance = tree.get("provenance", {})
+    if not isinstance(provenance, dict):
+        t.fail("provenance", "expected an object")
+    return SpikingProgram(
+        encoder=encoder, layers=tuple(layers), timing=SpikingConfig(**values),
+        readout=Readout(t.typed(readout["pooling"], "readout.pooling", str),
+                        array("readout.weight"), array("readout.bias")),
+        classes=tuple(classes), provenance=provenance)
