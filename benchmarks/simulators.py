@@ -1,6 +1,6 @@
 """Wall time of the 500 TREC test questions through three simulators of the same network.
 
-    python benchmarks/simulators.py --data-dir ../shared/data/trec --json OUT.json [--model DIR]
+    python benchmarks/simulators.py --json OUT.json [--model DIR] [--data-dir DIR]
 
 Network-level (rnn2snn.spiking), core-level (rnn2snn.truenorth.simulator, from the
 exported configuration) and an independent Brian2 build (tests/brian2_build.py,
@@ -35,7 +35,7 @@ def timed(fn, repeat: int):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--data-dir", help="TREC folder (default: the copy inside the package)")
     parser.add_argument("--json", required=True, help="where to write the results")
     parser.add_argument("--model", help="model folder (default: train one, seed 0)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the fast simulators (median)")
@@ -45,33 +45,31 @@ def main() -> int:
     from brian2_build import run_brian2
 
     from rnn2snn._atomic import write_json_atomic
-    from rnn2snn.constrain import input_levels
     from rnn2snn.data import load_trec
-    from rnn2snn.data.text import encode
-    from rnn2snn.export import load_model, save_model
-    from rnn2snn.spiking.network import convert, simulate
+    from rnn2snn.data.text import Vocabulary, encode
+    from rnn2snn.program import load_program, save_program
+    from rnn2snn.spiking.network import simulate
     from rnn2snn.truenorth.config_io import config_to_dict
     from rnn2snn.truenorth.placement import decode_counts, encode_inputs, place
     from rnn2snn.truenorth.simulator import run_cores
 
-    torch.set_num_threads(2)
-    train_ex, test_ex = load_trec(args.data_dir, allow_download=False)
+    torch.set_num_threads(1)
+    train_ex, test_ex = load_trec(args.data_dir)
     model_dir = args.model
     if model_dir is None:
         from rnn2snn.pipeline import PipelineConfig, run_pipeline
 
         result = run_pipeline(train_ex, test_ex, PipelineConfig(seed=0), progress=False,
                               log=lambda *_: None)
-        model_dir = ROOT / "runs" / "benchmark-model"
-        save_model(model_dir, result.model, result.vocab, result.classes, result.config.spiking)
-    saved = load_model(model_dir)
-    data = encode(test_ex, saved.vocab, saved.classes)
-    x = input_levels(saved.model, data)
-    snn = convert(saved.integer(), saved.spiking)
+        model_dir = save_program(result.program, ROOT / "runs" / "benchmark-model")
+    program = load_program(model_dir)
+    data = encode(test_ex, Vocabulary(list(program.vocab)), list(program.classes))
+    x = program.sources(program.encode(data.inputs), data.lengths)
+    run_lengths = program.run_lengths(data.lengths)
+    snn = program.spiking_network()
     config = place(snn)
-    T = snn.config.ticks_per_word
 
-    network_s, rec = timed(lambda: simulate(snn, x, data.lengths), args.repeat)
+    network_s, rec = timed(lambda: simulate(snn, x, run_lengths), args.repeat)
 
     def core():
         return run_cores(config, encode_inputs(config, x))
@@ -81,10 +79,10 @@ def main() -> int:
     inputs = encode_inputs(config, x)
     brian_s, brian = timed(lambda: run_brian2(cfg_dict, inputs), 1)
     outputs = [p.index for p in config.outputs]
-    same = bool(np.array_equal(decode_counts(config, run.outputs, data.lengths), rec.counts)
-                and np.array_equal(decode_counts(config, brian[:, :, outputs], data.lengths),
+    same = bool(np.array_equal(decode_counts(config, run.outputs, run_lengths), rec.counts)
+                and np.array_equal(decode_counts(config, brian[:, :, outputs], run_lengths),
                                    rec.counts))
-    ticks = int(np.sum(data.lengths) * T + len(data.lengths) * snn.config.flush_ticks)
+    ticks = int(snn.config.clock.end(run_lengths).sum())
     chip_s = ticks * 1e-3
     out = {
         "questions": len(data.lengths),

@@ -89,14 +89,14 @@ def naive_split(w):
 
 
 def naive_network(w, n_inputs, alpha, beta, kappa, x, length, ticks, delay, neg_delay,
-                  schedule, neg_schedule, flush):
+                  schedule, neg_schedule, flush, gamma=1):
     """Spike counts [word][neuron] and the raster [tick][neuron] of one question.
 
     w : list of rows (one per neuron) of integer weights, inputs first, then recurrent.
-    alpha, beta, kappa : per neuron (linear reset). x : [word][input] levels. A spike fired
-    at tick t reaches its targets at t + delay (excitatory part of the weight) and at
-    t + neg_delay (inhibitory part). Word k owns ticks k·T … (k+1)·T − 1; the ``flush``
-    ticks after the last word count for the last word.
+    alpha, beta, kappa : per neuron; gamma : reset mode (1 linear, 0 to zero).
+    x : [word][input] levels. A spike fired at tick t reaches its targets at t + delay
+    (excitatory part of the weight) and at t + neg_delay (inhibitory part). Word k owns
+    ticks k·T … (k+1)·T − 1; the ``flush`` ticks after the last word count for the last word.
     """
     h = len(w)
     total = length * ticks + flush
@@ -117,7 +117,7 @@ def naive_network(w, n_inputs, alpha, beta, kappa, x, length, ticks, delay, neg_
                     syn[j] += pos * on_pos + neg * on_neg
         row = []
         for j in range(h):
-            spike, v[j] = naive_step(v[j], syn[j], alpha[j], beta[j], 0, 0, 1, 0, kappa[j])
+            spike, v[j] = naive_step(v[j], syn[j], alpha[j], beta[j], 0, 0, gamma, 0, kappa[j])
             row.append(spike)
             if spike:
                 counts[min(word, length - 1)][j] += 1

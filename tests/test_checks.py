@@ -252,3 +252,12 @@ def test_write_folder_refuses_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(FileExistsError):
         write_folder_atomic(tmp_path / "f", lambda d: None)
+
+
+def test_whatever_spiking_config_refuses_is_a_parameter_error(monkeypatch):
+    def refuse(self, levels=16):
+        raise ValueError("some_field must be 0 or 1, got 2")
+
+    monkeypatch.setattr(SpikingConfig, "validate", refuse)
+    with pytest.raises(ParameterError, match="spiking: some_field must be 0 or 1, got 2"):
+        check_pipeline_config(BASE)

@@ -3,6 +3,7 @@ import os
 import time
 
 import pytest
+import torch
 
 from rnn2snn.cli import build_parser, main
 
@@ -21,13 +22,21 @@ def test_reproduce_on_generic_files_and_predict(tmp_path, trec, capsys, monkeypa
     out = tmp_path / "run"
     import rnn2snn.pipeline
 
-    captured = []
+    captured, threads = [], []
     run = rnn2snn.pipeline.run_pipeline
-    monkeypatch.setattr(rnn2snn.pipeline, "run_pipeline",
-                        lambda *a, **k: captured.append(run(*a, **k)) or captured[-1])
+
+    def recorded(*args, **kwargs):
+        threads.append(torch.get_num_threads())
+        captured.append(run(*args, **kwargs))
+        return captured[-1]
+
+    monkeypatch.setattr(rnn2snn.pipeline, "run_pipeline", recorded)
+    torch.set_num_threads(2)
     code = main(["reproduce", "--train", str(tr), "--test", str(te), "--out", str(out),
                  "--preset", "tiny", "--quiet", "--seed", "1", "--threads", "2"])
     assert code == 0
+    # figures independent of --threads: the pipeline always runs with one PyTorch thread
+    assert threads == [1] and torch.get_num_threads() == 2
     printed = capsys.readouterr().out
     assert "spiking test accuracy" in printed and "Diehl" not in printed  # not TREC's 6 classes
     res = json.loads((out / "results.json").read_text())
@@ -68,10 +77,9 @@ def test_predict_with_missing_model(tmp_path, capsys):
 
 
 def test_export_and_verify_commands(small_run, tmp_path, capsys, trec_dir):
-    from rnn2snn.export import save_model
+    from rnn2snn.program import save_program
 
-    r = small_run
-    model = save_model(tmp_path / "model", r.model, r.vocab, r.classes, r.config.spiking)
+    model = save_program(small_run.program, tmp_path / "model")
     out = tmp_path / "tn.json"
     assert main(["export", "--model", str(model), "--format", "truenorth", "--out", str(out)]) == 0
     assert "1 core(s)" in capsys.readouterr().out

@@ -55,8 +55,8 @@ def small_networks(draw):
     ticks = draw(st.integers(1, 40))
     spikes = draw(st.lists(st.lists(st.booleans(), min_size=n_ports, max_size=n_ports),
                            min_size=ticks, max_size=ticks))
-    cfg = {"format": "rnn2snn-truenorth", "version": 1, "cores": cores, "inputs": inputs,
-           "outputs": outputs, "meta": {}}
+    cfg = {"format": "rnn2snn-truenorth", "version": 2, "cores": cores, "inputs": inputs,
+           "outputs": outputs, "ports": None}
     return cfg, spikes
 
 

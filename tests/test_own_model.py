@@ -12,7 +12,7 @@ import rnn2snn
 from rnn2snn.config import PipelineConfig, TrainConfig
 from rnn2snn.constrain.steps import input_levels, to_integer
 from rnn2snn.model.from_torch import UnsupportedModelError, read_torch_model
-from rnn2snn.program import run_integer, save_program, load_program, simulate_program
+from rnn2snn.program import load_program, run_integer, save_program, simulate_program
 from rnn2snn.truenorth.verify import verify_program
 
 QUICK = PipelineConfig(train=TrainConfig(epochs=1), finetune=TrainConfig(epochs=1),

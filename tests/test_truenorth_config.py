@@ -30,7 +30,7 @@ def test_placement_matches_resource_count(small_run, exported):
     assert len(exported["cores"]) == r.cores
     assert sum(len(c["axons"]) for c in exported["cores"]) == r.axons
     assert sum(len(c["neurons"]) for c in exported["cores"]) == r.neurons
-    assert exported["version"] == 1 and exported["format"] == "rnn2snn-truenorth"
+    assert exported["version"] == 2 and exported["format"] == "rnn2snn-truenorth"
 
 
 def _with(exported, edit):

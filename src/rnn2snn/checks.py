@@ -127,6 +127,10 @@ def check_spiking_config(cfg, activity_levels: int) -> None:
     _whole("neg_saturate", int(cfg.neg_saturate) if isinstance(cfg.neg_saturate, bool)
            else cfg.neg_saturate, 0, 1)
     _whole("flush_ticks", cfg.flush_ticks, 0)
+    try:  # and whatever else SpikingConfig itself refuses (fields added later)
+        cfg.validate(activity_levels)
+    except ValueError as exc:
+        raise ParameterError("spiking", f"spiking: {exc}") from None
 
 
 def check_pipeline_config(config) -> None:
@@ -135,7 +139,7 @@ def check_pipeline_config(config) -> None:
     Raises :class:`ParameterError` (or :class:`ParameterLimitError` for a hardware
     limit) naming the parameter, its value and the limit.
     """
-    from rnn2snn.model.elman import READOUTS
+    from rnn2snn.readouts import READOUTS
 
     _whole("seed", config.seed, 0, SEED_LIMIT - 1, "numpy and torch take 32-bit seeds")
     for name, what in (("embed_dim", "word-vector size"), ("proj_dim", "projection units"),
@@ -148,13 +152,19 @@ def check_pipeline_config(config) -> None:
     _choice("readout", config.readout, READOUTS)
     _flag("carry_residual", config.carry_residual)
     _flag("choose_schedule", config.choose_schedule)
+    spiking = config.spiking
+    if hasattr(config, "spiking_for_target"):  # the neuron semantics asked for (truenorth, nir)
+        try:
+            spiking = config.spiking_for_target()
+        except ValueError as exc:
+            raise ParameterError("target", str(exc)) from None
 
     # Levels: a 16-level weight is split over the axon types S = (1, 2, 4, −8).
     _whole("weight_levels", config.weight_levels, 2, 2 ** L.AXON_TYPES,
            f"the {L.AXON_TYPES} axon types (1, 2, 4, −8) hold integer weights −8…7",
            ParameterLimitError)
     _whole("activity_levels", config.activity_levels, 2, why="an activity is 0 or more spikes")
-    check_spiking_config(config.spiking, config.activity_levels)
+    check_spiking_config(spiking, config.activity_levels)
 
     # Fan-in and cores: every source a neuron reads takes up to one axon per type.
     hidden = config.hidden_dim
@@ -188,7 +198,42 @@ def check_pipeline_config(config) -> None:
     check_train_config("finetune", config.finetune)
     check_train_config("spiking_finetune", config.spiking_finetune)
     if config.vectors is not None:
-        check_readable_file("vectors", config.vectors)
+        from rnn2snn.model.vectors import PACKAGED, check_vectors_available
+
+        if config.vectors in PACKAGED:
+            if config.embed_dim != PACKAGED[config.vectors]:
+                raise ParameterError("embed_dim", f"{_name('embed_dim', config.embed_dim)}: --vectors "
+                                     f"{config.vectors} has {PACKAGED[config.vectors]} dimensions; set "
+                                     f"--embed-dim {PACKAGED[config.vectors]}")
+            try:
+                check_vectors_available(config.vectors)
+            except Rnn2SnnError as exc:
+                raise ParameterError("vectors", str(exc)) from None
+        else:
+            check_readable_file("vectors", config.vectors)
+    check_extensions(config)
+
+
+def check_extensions(config) -> None:
+    """Distillation, teacher, ensemble and vocabulary settings (absent on older configs: skipped)."""
+    if not hasattr(config, "distill"):
+        return
+    _flag("keep_vector_words", config.keep_vector_words)
+    if config.keep_vector_words:
+        from rnn2snn.model.vectors import PACKAGED
+
+        if config.vectors not in PACKAGED:
+            raise ParameterError("keep_vector_words", "keep_vector_words needs packaged vectors "
+                                 f"(--vectors {' or '.join(PACKAGED)}), got vectors={config.vectors!r}")
+    _real("distill", config.distill, 0.0, 1.0, False, False,
+          "the weight λ of the teacher's soft targets in the loss (0: off)")
+    _real("distill_temperature", config.distill_temperature, 0.0, math.inf, True, True,
+          "the softmax temperature T of the soft targets")
+    _whole("teacher_maps", config.teacher_maps, 1, why="feature maps per filter width of the teacher")
+    if config.distill > 0:
+        check_train_config("teacher_train", config.teacher_train, 1)
+    _whole("ensemble", config.ensemble, 1, L.CORES_PER_CHIP,
+           "independent members, each on its own core(s) of one chip")
 
 
 def config_warnings(config) -> list[str]:

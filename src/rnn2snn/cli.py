@@ -92,7 +92,7 @@ def _is_trec_coarse(args) -> bool:
 
 
 _REPRODUCE_KEYS = ("embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "vectors",
-                   "readout", "cores")
+                   "readout", "cores", "target")
 
 
 def _reproduce_config(args):
@@ -114,17 +114,20 @@ def _warn(messages: list[str]) -> None:
 
 def cmd_reproduce(args) -> int:
     from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config, config_warnings
-    from rnn2snn.pipeline import run_pipeline
-    from rnn2snn.report import write_run
-    from rnn2snn.threads import fixed_threads
 
     start = time.perf_counter()
-    # Everything checkable is checked before training: settings, output folder, data.
+    # Everything checkable is checked before training (and before PyTorch is loaded):
+    # settings, output folder, data.
     config = _reproduce_config(args)
     check_pipeline_config(config)
     out = check_output_dir(args.out, "run")
     train_ex, test_ex = _load_data(args)
     _warn(config_warnings(config) + check_data(train_ex, test_ex, config))
+
+    from rnn2snn.pipeline import run_pipeline
+    from rnn2snn.report import write_run
+    from rnn2snn.threads import fixed_threads
+
     print(f"rnn2snn reproduce: {len(train_ex)} training, {len(test_ex)} test examples, "
           f"seed {args.seed}")
     with fixed_threads():  # figures independent of --threads and of the machine's core count
@@ -143,25 +146,11 @@ def cmd_reproduce(args) -> int:
 
 
 def _question_file(path: str, encoding: str) -> list[str]:
-    """Non-blank lines of a question file (BOM and CR/CRLF/LF line ends handled)."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except IsADirectoryError:
-        raise Rnn2SnnError(f"--file {p}: is a folder, not a file") from None
-    except FileNotFoundError:
-        raise Rnn2SnnError(f"--file {p}: no such file") from None
-    except OSError as exc:
-        raise Rnn2SnnError(f"--file {p}: cannot read ({exc.strerror})") from None
-    try:
-        text = raw.decode(encoding)
-    except LookupError:
-        raise Rnn2SnnError(f"--encoding {encoding!r}: unknown encoding") from None
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise Rnn2SnnError(f"--file {p}:{line}: cannot decode byte {raw[exc.start]:#04x} as "
-                           f"{encoding}; try --encoding iso-8859-1") from None
-    return [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
+    """Non-blank lines of a question file (BOM, CR/CRLF/LF and the encoding handled by
+    :func:`rnn2snn.data.read_lines`)."""
+    from rnn2snn.data import read_lines
+
+    return [line for line in read_lines(path, encoding) if line.strip()]
 
 
 def _read_texts(args) -> list[str]:
@@ -212,9 +201,9 @@ def cmd_export(args) -> int:
 
     program = load_program(args.model)
     if args.format == "nir":
-        from rnn2snn.backends.nir import write_nir
-
         import warnings
+
+        from rnn2snn.backends.nir import write_nir
 
         out = _export_target(args, "program.nir")
         meta = {"classes": ",".join(program.classes), "layers": len(program.layers),
@@ -300,8 +289,7 @@ def cmd_sweep(args) -> int:
 
 
 class _PresetDefault:
-    """The text ``(default: the preset's: 64 in paper, tiny; 128 in …)``, made only when help is
-    shown: the presets need PyTorch, which ``--version`` or ``predict`` should not load."""
+    """The text ``(default: the preset's: 64 in paper, tiny; 128 in …)``, made when help is shown."""
 
     def __init__(self, attr: str) -> None:
         self.attr = attr
@@ -362,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                 f"{L.NEURONS_PER_CORE // (L.AXON_TYPES + 1)} neurons)", type=int, metavar="N")
     _preset_arg(p, "--readout", "off-chip pooling of the spike counts over the words",
                 choices=READOUTS)
+    _preset_arg(p, "--target", "neuron semantics to convert to: truenorth (linear reset, negative "
+                "floor −α: the chip's neuron) or nir (reset to zero, no floor: what NIR importers "
+                "such as Norse run exactly)", choices=("truenorth", "nir"))
     p.add_argument("--vectors", metavar="FILE",
                    help="pretrained word vectors, word2vec .bin/.txt or GloVe .txt, of --embed-dim "
                         "dimensions (default: none, vectors are learned)")
@@ -432,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped reading: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

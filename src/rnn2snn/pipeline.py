@@ -27,13 +27,14 @@ from rnn2snn.data.sequences import Sequences
 from rnn2snn.data.text import Examples, Vocabulary, encode, stratified_split
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
-from rnn2snn.model.train import accuracy, train
+from rnn2snn.model.train import accuracy, predict, train
 from rnn2snn.program import SpikingProgram, run_integer, simulate_program
 from rnn2snn.program.build import build_program
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
 from rnn2snn.spiking.evaluate import choose_input_schedule
 from rnn2snn.spiking.finetune import finetune_spiking
 from rnn2snn.spiking.network import SpikeRecord, SpikingRNN
+from rnn2snn.threads import fixed_threads
 from rnn2snn.truenorth.placement import encode_inputs, place
 from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
 from rnn2snn.truenorth.resources import Resources, count_resources
@@ -91,9 +92,13 @@ class PipelineResult:
 
     def to_json(self) -> dict:
         cfg = self.program.timing
-        thresholds = [layer.threshold for layer in self.program.layers]
+        thresholds = [int(a[0]) if (a == a[0]).all() else a.tolist()
+                      for a in (layer.threshold for layer in self.program.layers)]
         net = self.program.network()
-        allowed = self.model.allowed()
+        max_fan_in = self.extra.get("max_fan_in")
+        if max_fan_in is None:
+            max_fan_in = int(self.model.allowed().sum(1).max())
+        more = {k: self.extra[k] for k in ("teacher", "ensemble", "vectors") if k in self.extra}
         return {
             "stages": [{"name": s.name, "test_accuracy": s.test_accuracy,
                         "val_accuracy": s.val_accuracy, "seconds": round(s.seconds, 2)}
@@ -117,7 +122,7 @@ class PipelineResult:
             "constraints": {
                 "threshold": thresholds[0] if len(thresholds) == 1 else thresholds,
                 "weight_range": [int(net.weights.min()), int(net.weights.max())],
-                "max_fan_in": int(allowed.sum(1).max()),
+                "max_fan_in": int(max_fan_in),
                 "pruned_connections": self.extra.get("pruned_connections", 0),
                 "layers": len(self.program.layers),
                 "core_groups": None if net.groups is None else len(net.groups),
@@ -125,6 +130,7 @@ class PipelineResult:
                                    if self.program.bias_layers else
                                    "none (the on-chip layers have no bias; leak = 0)"),
             },
+            **more,
             "seed": self.config.seed,
             "wall_seconds": self.wall_seconds,
             "config": self.config.to_dict(),
@@ -137,6 +143,13 @@ def prepare_data(train_ex: Examples, test_ex: Examples, config: PipelineConfig):
     tr_idx, val_idx = stratified_split(train_ex.labels, config.val_fraction, config.seed)
     fit, val = train_ex.subset(tr_idx), train_ex.subset(val_idx)
     vocab = Vocabulary.build(fit.texts, min_count=config.min_count)
+    if config.vectors and config.keep_vector_words and config.min_count > 1:
+        from rnn2snn.model.vectors import known_words
+
+        known = known_words(config.vectors)
+        rare = Vocabulary.build(fit.texts, min_count=1)
+        kept = set(vocab.tokens)
+        vocab = Vocabulary(vocab.tokens + [t for t in rare.tokens[2:] if t not in kept and t in known])
     classes = sorted(set(train_ex.labels))
     return vocab, classes, encode(fit, vocab, classes), encode(val, vocab, classes), \
         encode(test_ex, vocab, classes)
@@ -190,51 +203,163 @@ def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray) -
 def run_pipeline(train_ex: Examples, test_ex: Examples,
                  config: PipelineConfig = PipelineConfig(), progress: bool = True,
                  log=print) -> PipelineResult:
-    """Build the paper's network for labelled text and run :func:`constrain_and_convert`."""
-    start = time.perf_counter()
+    """Build the paper's network for labelled text and run :func:`constrain_and_convert`.
+
+    Runs with one PyTorch thread (:mod:`rnn2snn.threads`): the figures do not depend on
+    the machine's thread count.
+    """
     _check(config)
+    with fixed_threads():
+        return _run_pipeline(train_ex, test_ex, config, progress, log)
+
+
+def _run_pipeline(train_ex, test_ex, config, progress, log) -> PipelineResult:
+    start = time.perf_counter()
     torch.manual_seed(config.seed)
     vocab, classes, fit, val, test = prepare_data(train_ex, test_ex, config)
-    model = ElmanClassifier(ElmanConfig(
-        vocab_size=len(vocab), n_classes=len(classes), embed_dim=config.embed_dim,
-        proj_dim=config.proj_dim, hidden_dim=config.hidden_dim, readout=config.readout,
-        dropout=config.dropout))
+    matrix = None
+    extra: dict = {}
     if config.vectors:
         from rnn2snn.model.vectors import load_vectors
 
         matrix, found = load_vectors(config.vectors, vocab, config.embed_dim, config.seed)
-        with torch.no_grad():
-            model.embedding.weight.copy_(torch.from_numpy(matrix))
         log(f"word vectors: {found}/{len(vocab) - 2} words found in {config.vectors}")
-    result = constrain_and_convert(model, fit, val, test, config, classes, vocab, progress, log)
+        extra["vectors"] = {"source": config.vectors, "vocabulary": len(vocab) - 2, "found": found,
+                            "unknown_words": "random normal (the vectors' std), fine-tuned"}
+    distill = None
+    if config.distill > 0:
+        distill, extra["teacher"] = train_teacher(fit, val, test, config, len(vocab), len(classes),
+                                                  matrix, progress, log)
+
+    def member(k: int, member_config: PipelineConfig) -> PipelineResult:
+        # Member 0 is exactly the single network; member k > 0 differs in init seed and
+        # data order only (the split and vocabulary come from the run's seed).
+        torch.manual_seed(member_config.seed)
+        model = ElmanClassifier(ElmanConfig(
+            vocab_size=len(vocab), n_classes=len(classes), embed_dim=config.embed_dim,
+            proj_dim=config.proj_dim, hidden_dim=config.hidden_dim, readout=config.readout,
+            dropout=config.dropout))
+        if matrix is not None:
+            with torch.no_grad():
+                model.embedding.weight.copy_(torch.from_numpy(matrix))
+        if config.ensemble > 1:
+            log(f"ensemble member {k + 1}/{config.ensemble} (seed {member_config.seed})")
+        return constrain_and_convert(model, fit, val, test, member_config, classes, vocab, progress,
+                                     log, distill=distill, evaluate=config.ensemble == 1)
+
+    first = member(0, config)
+    if config.ensemble == 1:
+        result = first
+    else:
+        members = [first]
+        # all members share member 0's timing (its schedule was chosen on validation)
+        shared = replace(config, choose_schedule=False, spiking=first.config.spiking)
+        for k in range(1, config.ensemble):
+            members.append(member(k, replace(shared, seed=member_seed(config.seed, k))))
+        result = ensemble_result(members, fit, val, test, config, log)
+    result.extra.update(extra)
     result.wall_seconds = time.perf_counter() - start
     return result
 
 
+def member_seed(seed: int, k: int) -> int:
+    """Init and data-order seed of ensemble member ``k`` (member 0 is the run's own seed)."""
+    return (seed + 1000 * k) % 2 ** 32
+
+
+def train_teacher(fit: Sequences, val: Sequences, test: Sequences, config: PipelineConfig,
+                  vocab_size: int, n_classes: int, matrix, progress, log):
+    """Train Kim's CNN on the fit split (validation for early stopping); its soft targets
+    on the fit split and its own accuracies."""
+    from rnn2snn.model.teacher import KimCNN, TeacherConfig, soft_targets
+    from rnn2snn.model.train import Distillation
+
+    t0 = time.perf_counter()
+    torch.manual_seed(config.seed)
+    teacher = KimCNN(TeacherConfig(vocab_size=vocab_size, n_classes=n_classes,
+                                   embed_dim=config.embed_dim, maps=config.teacher_maps))
+    if matrix is not None:
+        with torch.no_grad():
+            teacher.embedding.weight.copy_(torch.from_numpy(matrix))
+    train(teacher, fit, val, replace(config.teacher_train, seed=config.seed), "teacher", progress)
+    info = {"model": f"Kim's CNN, widths 3/4/5 x {config.teacher_maps} maps, embedding "
+                     f"{config.embed_dim}" + (f" from {config.vectors}" if config.vectors else ""),
+            "val_accuracy": accuracy(teacher, val), "test_accuracy": accuracy(teacher, test),
+            "lambda": config.distill, "temperature": config.distill_temperature,
+            "seconds": round(time.perf_counter() - t0, 2)}
+    log(f"{'teacher':>10}: val {info['val_accuracy']:.3f}  test {info['test_accuracy']:.3f}  "
+        f"({info['seconds']:.1f} s)")
+    return Distillation(soft_targets(teacher, fit), config.distill, config.distill_temperature), info
+
+
+def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequences, test: Sequences,
+                    config: PipelineConfig, log) -> PipelineResult:
+    """Stack the converted members into one program (:func:`rnn2snn.ensemble.combine`) and
+    evaluate it like a single run; the float-side stages are the mean of the members' logits."""
+    from rnn2snn.ensemble import combine
+
+    stages = []
+    for name in STAGES[:-1]:
+        val_logits = np.mean([m.extra["stage_logits"][name][0] for m in members], axis=0)
+        test_logits = np.mean([m.extra["stage_logits"][name][1] for m in members], axis=0)
+        stages.append(StageResult(name, float((val_logits.argmax(1) == val.labels).mean()),
+                                  float((test_logits.argmax(1) == test.labels).mean()),
+                                  sum(m.stage(name).seconds for m in members)))
+        e = stages[-1]
+        log(f"{'ensemble':>10} {name}: val {e.val_accuracy:.3f}  test {e.test_accuracy:.3f}")
+    first = members[0]
+    provenance = {"config": first.config.to_dict(), "seed": config.seed,
+                  "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages},
+                  "members": [{"seed": m.config.seed, "stages": {s.name: {"val": s.val_accuracy,
+                                                                         "test": s.test_accuracy}
+                                                                for s in m.stages}} for m in members]}
+    program = combine([m.program for m in members], provenance=provenance)
+    before = {"members": [m.conversion["before_spiking_finetune"] for m in members]}
+    result = evaluate_program(program, first.model, stages, val, test,
+                              replace(first.config, seed=config.seed), first.classes, before,
+                              first.conversion["input_schedule_val_agreement"],
+                              sum(m.extra["pruned_connections"] for m in members), log)
+    result.extra["max_fan_in"] = max(int(m.model.allowed().sum(1).max()) for m in members)
+    result.extra["ensemble"] = {
+        "members": len(members), "rule": "mean of the members' logits (one readout [W_1 … W_K]/K)",
+        "member_seeds": [m.config.seed for m in members],
+        "member_spiking_test": [m.stage("spiking").test_accuracy for m in members],
+        "member_spiking_val": [m.stage("spiking").val_accuracy for m in members],
+        "member_cores": [m.resources.cores for m in members],
+    }
+    return result
+
+
 def _check(config: PipelineConfig) -> None:
-    try:
-        from rnn2snn.checks import check_pipeline_config
-    except ImportError:  # pragma: no cover - the checks module is part of the package
-        return
+    from rnn2snn.checks import check_pipeline_config
+
     check_pipeline_config(config)
 
 
 def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences, test: Sequences,
                           config: PipelineConfig = PipelineConfig(), classes=None, vocab=None,
-                          progress: bool = True, log=print) -> PipelineResult:
+                          progress: bool = True, log=print, distill=None,
+                          evaluate: bool = True) -> PipelineResult:
     """Train ``model`` and constrain it (retraining after each step), convert it, and measure.
 
     ``model`` may come pre-trained (its float stage then fine-tunes it); the sizes of
     ``config`` are ignored here (the model has them), its training, constraint and
-    spiking settings are used.
+    spiking settings are used. ``distill``: a teacher's soft targets on ``fit``
+    (:class:`rnn2snn.model.train.Distillation`) used by every train-and-constrain stage.
+    ``evaluate=False`` (an ensemble member) stops after the spiking stage: no ablation,
+    core simulation or power (the combined program gets those).
     """
     start = time.perf_counter()
     torch.manual_seed(config.seed)
     classes = list(classes) if classes is not None else [str(i) for i in range(model.config.n_classes)]
     stages: list[StageResult] = []
+    stage_logits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def finish(name: str, t0: float) -> None:
-        stages.append(StageResult(name, accuracy(model, val), accuracy(model, test),
+        v, t = predict(model, val), predict(model, test)
+        stage_logits[name] = (v, t)
+        stages.append(StageResult(name, float((v.argmax(1) == val.labels).mean()),
+                                  float((t.argmax(1) == test.labels).mean()),
                                   time.perf_counter() - t0))
         s = stages[-1]
         log(f"{name:>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
@@ -242,21 +367,21 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
     config = replace(config, spiking=config.spiking_for_target())
     ft = replace(config.finetune, seed=config.seed)
     t0 = time.perf_counter()
-    train(model, fit, val, replace(config.train, seed=config.seed), "float", progress)
+    train(model, fit, val, replace(config.train, seed=config.seed), "float", progress, distill)
     finish("float", t0)
     t0 = time.perf_counter()
     pruned = limit_fan_in(model, config.max_fan_in, config.cores)
-    train(model, fit, val, ft, "fan-in", progress)
+    train(model, fit, val, ft, "fan-in", progress, distill)
     finish("fan_in", t0)
     t0 = time.perf_counter()
     half = config.weight_levels // 2
     quantize_model_weights(model, -half, half - 1)
-    train(model, fit, val, ft, "weights", progress)
+    train(model, fit, val, ft, "weights", progress, distill)
     finish("weights", t0)
     t0 = time.perf_counter()
     quantize_model_activities(model, fit, config.activity_levels,
                               carry_residual=config.carry_residual)
-    train(model, fit, val, ft, "activities", progress)
+    train(model, fit, val, ft, "activities", progress, distill)
     model.eval()
     schedule_agreement = None
     if config.choose_schedule:
@@ -274,6 +399,23 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
     provenance = {"config": config.to_dict(), "seed": config.seed,
                   "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages}}
     program = build_program(model, config.spiking, classes, vocab, provenance)
+    result = evaluate_program(program, model, stages, val, test, config, classes, before,
+                              schedule_agreement, pruned, log, full=evaluate)
+    result.extra["stage_logits"] = stage_logits
+    result.wall_seconds = time.perf_counter() - start
+    return result
+
+
+def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], val: Sequences,
+                     test: Sequences, config: PipelineConfig, classes, before: dict,
+                     schedule_agreement, pruned: int, log=print, full: bool = True) -> PipelineResult:
+    """The spiking stage of ``program`` and (``full``) conversion, ablation, resources and power.
+
+    ``stages`` are the float-side stages (float … activities); the spiking one is added.
+    """
+    start = time.perf_counter()
+    stages = list(stages)
+    provenance = dict(program.provenance)
     t0 = time.perf_counter()
     snn = program.spiking_network()
     val_run = simulate_program(program, val.inputs, val.lengths, snn=snn)
@@ -285,6 +427,16 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
     log(f"{'spiking':>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
     program = replace(program, provenance={
         **provenance, "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages}})
+    resources = count_resources(snn.bits, snn.n_inputs, snn.groups)
+    if not full:
+        return PipelineResult(
+            config=config, stages=stages, program=program, model=model, classes=classes,
+            resources=resources, power_uw=core_share_power_uw(resources.cores),
+            conversion={"input_schedule": config.spiking.input_schedule,
+                        "input_schedule_val_agreement": schedule_agreement,
+                        "before_spiking_finetune": before},
+            ablation=[], test=test, test_record=test_run.record,
+            extra={"pruned_connections": pruned})
 
     run_len = program.run_lengths(test.lengths)
     integer = run_integer(program, test.inputs, test.lengths)
@@ -310,7 +462,6 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
 
     net = program.network()
     rows = ablation(net, test_run.sources, run_len, integer.counts, classify, test.labels, program.timing)
-    resources = count_resources(snn.bits, snn.n_inputs, snn.groups)
     hardware = activity_estimate(snn, test_run.sources, run_len)
     result = PipelineResult(
         config=config, stages=stages, program=program, model=model, classes=classes,
@@ -376,6 +527,7 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
     if ours.config.tokens and vocab is None:
         vocab = ["<pad>", "<unk>", *(f"<token {i}>" for i in range(2, ours.config.vocab_size))]
     config = replace(config, readout=pooling)
-    result = constrain_and_convert(ours, fit, val, test_seq, config, classes, vocab, progress, log)
+    with fixed_threads():
+        result = constrain_and_convert(ours, fit, val, test_seq, config, classes, vocab, progress, log)
     result.wall_seconds = time.perf_counter() - start
     return result

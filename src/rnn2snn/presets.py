@@ -1,20 +1,34 @@
 """Named configurations of the pipeline (``rnn2snn reproduce --preset NAME``).
 
-The names and descriptions import nothing heavy, so the command line can list them
-without loading PyTorch; the configurations themselves (``PRESETS``) are built on
-first use.
+Built from :mod:`rnn2snn.config`, which imports no PyTorch, so the command line can
+list and check them before anything heavy is loaded.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from rnn2snn.config import PipelineConfig, TrainConfig
 from rnn2snn.errors import Rnn2SnnError
 
-if TYPE_CHECKING:
-    from rnn2snn.pipeline import PipelineConfig
+PRESETS: dict[str, PipelineConfig] = {
+    # Diehl et al. 2016: 64-d vectors, 48 projection, 16 recurrent, fan-in 64, T = 15.
+    "paper": PipelineConfig(),
+    # The most accurate design found for one core (rnn2snn sweep, validation split only):
+    # a wider recurrent layer (32 + 32 inputs = fan-in 64, 32 x 5 = 160 neurons),
+    # 128-d word vectors and the readout of each neuron's largest word count (both
+    # off-chip). See README, "Beating the paper in one core".
+    "best-1core": PipelineConfig(proj_dim=32, hidden_dim=32, embed_dim=128, readout="max"),
+    # Layers over several cores, each core one block of <= 64 sources (fan-in <= 64 per
+    # neuron, learned by weight magnitude), neuron copies within each core's 256.
+    "4core": PipelineConfig(proj_dim=64, hidden_dim=64, embed_dim=128, cores=4, readout="max"),
+    # 16 cores: width and dropout chosen on validation (rnn2snn sweep, README).
+    "16core": PipelineConfig(proj_dim=128, hidden_dim=256, embed_dim=128, dropout=0.4, cores=16,
+                             readout="max"),
+    # A few epochs only: for trying the tool and for tests, not for results.
+    "tiny": PipelineConfig(train=TrainConfig(epochs=3), finetune=TrainConfig(epochs=1),
+                           spiking_finetune=TrainConfig(epochs=1, lr=5e-4)),
+}
 
-#: One line per preset, in the order ``--help`` lists them.
+#: One line per preset, for ``--help``.
 DESCRIPTIONS: dict[str, str] = {
     "paper": "Diehl et al. 2016: 64-d vectors, projection 48, 16 recurrent neurons, 1 core",
     "best-1core": "the most accurate 1-core design found: 128-d vectors, 32 + 32, max readout",
@@ -22,49 +36,11 @@ DESCRIPTIONS: dict[str, str] = {
     "16core": "projection 128, 256 recurrent neurons over 16 cores, max readout",
     "tiny": "the paper's network with a few epochs: for trying the tool, not for results",
 }
-NAMES: tuple[str, ...] = tuple(DESCRIPTIONS)
-
-
-def _build() -> dict[str, PipelineConfig]:
-    from rnn2snn.model.train import TrainConfig
-    from rnn2snn.pipeline import PipelineConfig
-
-    presets = {
-        # Diehl et al. 2016: 64-d vectors, 48 projection, 16 recurrent, fan-in 64, T = 15.
-        "paper": PipelineConfig(),
-        # The most accurate design found for one core (rnn2snn sweep, validation split only):
-        # a wider recurrent layer (32 + 32 inputs = fan-in 64, 32 x 5 = 160 neurons),
-        # 128-d word vectors and the readout of each neuron's largest word count (both
-        # off-chip). See README, "Beating the paper in one core".
-        "best-1core": PipelineConfig(proj_dim=32, hidden_dim=32, embed_dim=128, readout="max"),
-        # Layers over several cores, each core one block of <= 64 sources (fan-in <= 64 per
-        # neuron, learned by weight magnitude), neuron copies within each core's 256.
-        "4core": PipelineConfig(proj_dim=64, hidden_dim=64, embed_dim=128, cores=4, readout="max"),
-        # 16 cores: width and dropout chosen on validation (rnn2snn sweep, README).
-        "16core": PipelineConfig(proj_dim=128, hidden_dim=256, embed_dim=128, dropout=0.4,
-                                 cores=16, readout="max"),
-        # A few epochs only: for trying the tool and for tests, not for results.
-        "tiny": PipelineConfig(train=TrainConfig(epochs=3), finetune=TrainConfig(epochs=1),
-                               spiking_finetune=TrainConfig(epochs=1, lr=5e-4)),
-    }
-    assert tuple(presets) == NAMES
-    return presets
-
-
-_PRESETS: dict[str, PipelineConfig] | None = None
-
-
-def __getattr__(name: str):
-    """``PRESETS``: name → ``PipelineConfig``, built on first use."""
-    global _PRESETS
-    if name == "PRESETS":
-        if _PRESETS is None:
-            _PRESETS = _build()
-        return _PRESETS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+NAMES: tuple[str, ...] = tuple(PRESETS)
+assert set(DESCRIPTIONS) == set(PRESETS)
 
 
 def get_preset(name: str) -> PipelineConfig:
-    if name not in NAMES:
-        raise Rnn2SnnError(f"--preset {name!r}: unknown; choose one of {', '.join(NAMES)}")
-    return __getattr__("PRESETS")[name]
+    if name not in PRESETS:
+        raise Rnn2SnnError(f"--preset {name!r}: unknown; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -20,7 +20,7 @@ import math
 import os
 import typing
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import fields, replace
+from dataclasses import fields, is_dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -33,12 +33,14 @@ from rnn2snn.checks import (
     check_pipeline_config,
     config_warnings,
 )
+from rnn2snn.config import PipelineConfig
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.pipeline import PipelineConfig
 from rnn2snn.spiking.network import SpikingConfig
 
 SPIKING_KEYS = {f.name for f in fields(SpikingConfig)}
-PIPELINE_KEYS = {f.name for f in fields(PipelineConfig)} - {"train", "finetune", "spiking"}
+# Scalar settings only: the nested ones (train, finetune, spiking, …) are reached by name below.
+PIPELINE_KEYS = {f.name for f in fields(PipelineConfig)
+                 if not is_dataclass(typing.get_type_hints(PipelineConfig)[f.name])}
 TRAIN_KEYS = {"epochs", "lr", "finetune_epochs"}
 
 

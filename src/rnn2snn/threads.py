@@ -5,8 +5,9 @@ associative, so the same seed trained with 1 or 2 threads gives different weight
 (measured, paper preset, seed 0: spiking test accuracy 0.874 with 1 thread, 0.844
 with 2; the float stage already differs, 0.864 against 0.836). Training always with
 one thread makes ``reproduce`` give the same figures on any thread count, and the
-same as a sweep row (each sweep run uses one thread); it costs about 10 % of wall
-time on a 2-core machine (27.0 s against 24.4 s for that run).
+same as a sweep row (each sweep run uses one thread). Cost, that run on a 2-core
+machine: 29.7 s against 27.1 s wall on an idle machine, but 31.8 s against 37.8 s
+with another job running, and about half the CPU time (29–32 s against 48–61 s).
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Backpropagation through time on padded, masked minibatches; Adam; early stopping."""
+"""Backpropagation through time on padded, masked minibatches; Adam; early stopping.
+
+Optional distillation (Hinton et al. 2015): with a teacher's logits on the training data,
+the loss is ``(1 − λ)·CE(labels) + λ·T²·KL(softmax(teacher/T) ‖ softmax(student/T))``
+(:func:`distill_loss`); selection stays on validation accuracy.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,32 @@ from tqdm.auto import tqdm
 
 from rnn2snn.config import TrainConfig
 from rnn2snn.data.sequences import Sequences
+
+
+@dataclass(frozen=True)
+class Distillation:
+    """Soft targets for :func:`train`: ``logits`` (N, C) of a teacher on the training data
+    (same order), weight ``lam`` (λ in [0, 1]) and temperature ``temperature`` (T > 0)."""
+
+    logits: np.ndarray
+    lam: float = 0.5
+    temperature: float = 2.0
+
+
+def distill_loss(student: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None,
+                 lam: float, temperature: float) -> torch.Tensor:
+    """``(1 − λ)·CE(labels) + λ·T²·KL(teacher_T ‖ student_T)``; plain CE without a teacher.
+
+    The T² keeps the soft term's gradients on the scale of the hard term's as T grows.
+    """
+    ce = nn.functional.cross_entropy(student, labels)
+    if teacher is None or lam == 0.0:
+        return ce
+    t = float(temperature)
+    kl = nn.functional.kl_div(nn.functional.log_softmax(student / t, 1),
+                              nn.functional.log_softmax(teacher / t, 1),
+                              reduction="batchmean", log_target=True)
+    return (1.0 - lam) * ce + lam * t * t * kl
 
 
 @dataclass
@@ -70,15 +101,20 @@ def train(
     config: TrainConfig = TrainConfig(),
     desc: str = "train",
     progress: bool = True,
+    distill: Distillation | None = None,
 ) -> TrainResult:
     """Train in place with Adam and keep the weights of the best validation epoch.
 
-    Selection uses ``val_data`` only; the test set never enters here.
+    Selection uses ``val_data`` only; the test set never enters here. ``distill``: a
+    teacher's logits on ``train_data`` mixed into the loss (:func:`distill_loss`).
     """
+    if distill is not None and np.asarray(distill.logits).shape != (len(train_data), model.config.n_classes):
+        raise ValueError(f"distill.logits: shape {np.asarray(distill.logits).shape}, expected "
+                         f"({len(train_data)}, {model.config.n_classes})")
+    soft = None if distill is None else torch.from_numpy(np.asarray(distill.logits, dtype=np.float32))
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
     best = (-1.0, -1, copy.deepcopy(model.state_dict()))
     history = []
     bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
@@ -88,7 +124,11 @@ def train(
         for idx in batches(train_data, config.batch_size, rng):
             inputs, lengths, labels = _tensors(train_data, idx)
             opt.zero_grad()
-            loss = loss_fn(model(inputs, lengths), labels)
+            if soft is None:
+                loss = nn.functional.cross_entropy(model(inputs, lengths), labels)
+            else:
+                loss = distill_loss(model(inputs, lengths), labels, soft[torch.from_numpy(idx)],
+                                    distill.lam, distill.temperature)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
             opt.step()

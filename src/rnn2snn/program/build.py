@@ -55,7 +55,7 @@ def build_program(model: ElmanClassifier, timing: SpikingConfig, classes, vocab=
         if k.groups is not None and c.n_layers == 1:
             groups = tuple(tuple(int(j) for j in g) for g in k.groups)
         layers.append(RecurrentLayer(
-            w_in=w_in, w_rec=net.w_rec[rows, rows], threshold=int(net.threshold[rows.start]),
+            w_in=w_in, w_rec=net.w_rec[rows, rows], threshold=net.threshold[rows],
             levels=levels, carry_residual=net.carry_residual,
             w_bias=net.w_in[rows, p + ell] if c.bias else None, groups=groups))
     readout = Readout(c.readout, model.readout.weight.numpy().copy(), model.readout.bias.numpy().copy())

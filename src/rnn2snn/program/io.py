@@ -29,6 +29,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from rnn2snn._atomic import _umask
 from rnn2snn.errors import ModelFileError, Rnn2SnnError
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
 from rnn2snn.spiking.network import SpikingConfig
@@ -52,7 +53,9 @@ def program_to_files(program: SpikingProgram) -> tuple[dict, dict[str, np.ndarra
         arrays[f"layers.{i}.w_in"], arrays[f"layers.{i}.w_rec"] = layer.w_in, layer.w_rec
         if layer.w_bias is not None:
             arrays[f"layers.{i}.w_bias"] = layer.w_bias
-        layers.append({"threshold": layer.threshold, "levels": layer.levels,
+        alpha = layer.threshold
+        layers.append({"threshold": int(alpha[0]) if (alpha == alpha[0]).all() else alpha.tolist(),
+                       "levels": layer.levels,
                        "carry_residual": layer.carry_residual, "bias": layer.w_bias is not None,
                        "groups": None if layer.groups is None else [list(g) for g in layer.groups]})
     arrays["readout.weight"], arrays["readout.bias"] = program.readout.weight, program.readout.bias
@@ -86,12 +89,6 @@ def save_program(program: SpikingProgram, directory: str | os.PathLike) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _replace_dir(new: Path, target: Path) -> None:
@@ -191,6 +188,14 @@ def load_program(directory: str | os.PathLike) -> SpikingProgram:
         raise ModelFileError(f"{jpath}: {exc}") from None
 
 
+def _threshold(t: _Tree, value, path: str):
+    if isinstance(value, list):
+        if not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            t.fail(path, "expected an integer or a list of integers (one per neuron)")
+        return np.array(value, dtype=np.int64)
+    return t.typed(value, path, int)
+
+
 def _build(t: _Tree, tree: dict, array) -> SpikingProgram:
     enc = tree["encoder"]
     if not isinstance(enc, dict) or enc.get("kind") not in ("tokens", "features"):
@@ -218,7 +223,7 @@ def _build(t: _Tree, tree: dict, array) -> SpikingProgram:
         has_bias = t.typed(raw["bias"], f"{p}.bias", bool)
         layers.append(RecurrentLayer(
             w_in=array(f"layers.{i}.w_in"), w_rec=array(f"layers.{i}.w_rec"),
-            threshold=t.typed(raw["threshold"], f"{p}.threshold", int),
+            threshold=_threshold(t, raw["threshold"], f"{p}.threshold"),
             levels=t.typed(raw["levels"], f"{p}.levels", int),
             carry_residual=t.typed(raw["carry_residual"], f"{p}.carry_residual", bool),
             w_bias=array(f"layers.{i}.w_bias") if has_bias else None,

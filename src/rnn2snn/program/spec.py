@@ -139,13 +139,15 @@ class RecurrentLayer:
 
     w_in : (H, P) from the layer below (the encoder for the first layer);
     w_rec : (H, H) from itself one word earlier; w_bias : (H,) from its bias input, or None;
-    threshold : α; levels : activity levels; carry_residual : the membrane is carried
+    threshold : α, one int or an int64 array (H,) (stored as the array; an ensemble of
+    independent networks in one layer has one α per member); levels : activity levels;
+    carry_residual : the membrane is carried
     between words; groups : its neurons of each core (local indices), or None.
     """
 
     w_in: np.ndarray
     w_rec: np.ndarray
-    threshold: int
+    threshold: int | np.ndarray
     levels: int = 16
     carry_residual: bool = True
     w_bias: np.ndarray | None = None
@@ -164,9 +166,16 @@ class RecurrentLayer:
             if b.shape != (h,):
                 _fail("layer.w_bias", f"shape {b.shape}, expected ({h},)")
             object.__setattr__(self, "w_bias", b)
-        if isinstance(self.threshold, bool) or int(self.threshold) != self.threshold or self.threshold < 1:
-            _fail("layer.threshold", f"must be an integer ≥ 1, got {self.threshold!r}")
-        object.__setattr__(self, "threshold", int(self.threshold))
+        alpha = self.threshold
+        if isinstance(alpha, bool) or not isinstance(alpha, int | np.integer | np.ndarray | list | tuple):
+            _fail("layer.threshold", f"must be an integer ≥ 1 (or one per neuron), got {alpha!r}")
+        alpha = np.asarray(alpha)
+        if alpha.ndim == 0:
+            alpha = np.full(h, alpha)
+        alpha = _int_array(alpha, "layer.threshold", 1)
+        if alpha.shape != (h,) or (h and alpha.min() < 1):
+            _fail("layer.threshold", f"must be ≥ 1, one value or one per neuron ({h}), got {alpha}")
+        object.__setattr__(self, "threshold", alpha)
         if self.levels < 2:
             _fail("layer.levels", f"must be ≥ 2, got {self.levels}")
         if self.groups is not None:

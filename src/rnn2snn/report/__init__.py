@@ -15,17 +15,10 @@ __all__ = ["plot_count_mismatch", "plot_raster", "plot_stage_accuracy", "render_
 
 
 def save_run_model(result, folder: Path) -> None:
-    """Save the run's model into ``folder`` (the one place a run saves its model): the
-    converted program when the result has one, else the trained model (older results)."""
-    program = getattr(result, "program", None)
-    if program is not None:
-        from rnn2snn.program import save_program
+    """Save the run's converted program into ``folder`` (the one place a run saves it)."""
+    from rnn2snn.program import save_program
 
-        save_program(program, folder)
-        return
-    from rnn2snn.export.model_io import save_model
-
-    save_model(folder, result.model, result.vocab, result.classes, result.config.spiking)
+    save_program(result.program, folder)
 
 
 def write_run(result, out_dir: str | os.PathLike, command: str = "",
@@ -53,7 +46,7 @@ def write_run(result, out_dir: str | os.PathLike, command: str = "",
         test, rec = result.test, result.test_record
         n = int(test.lengths[raster_index])
         T = result.config.spiking.ticks_per_word
-        words = [result.vocab.tokens[i] for i in test.tokens[raster_index, :n]]
+        words = [result.program.vocab[i] for i in test.tokens[raster_index, :n]]
         label = result.classes[int(test.labels[raster_index])]
         plot_raster(rec.raster[raster_index, : n * T], T, words, folder / "raster.png",
                     title=f"test question {raster_index} (class {label}): {' '.join(words)}")
