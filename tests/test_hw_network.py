@@ -127,7 +127,8 @@ def test_simulate_matches_naive_reference(timing):
         kappa = [cfg.neg_saturate] * net.n_hidden
         T = cfg.ticks_per_word
         assert rec.ticks == x.shape[1] * T + cfg.flush_ticks
-        assert rec.raster.shape == (len(lengths), rec.ticks, net.n_hidden)
+        assert rec.raster.shape == (len(lengths), rec.ticks, net.n_hidden) and rec.raster.dtype == bool
+        assert rec.counts.dtype == np.int64
         for b, n in enumerate(lengths):
             counts, raster = naive_network(w, net.n_inputs, alpha, beta, kappa, x[b].tolist(), int(n), T,
                                            cfg.delay, cfg.neg_delay, cfg.input_schedule,

@@ -277,6 +277,7 @@ def test_make_broadcasts_scalars_and_keeps_arrays():
     assert p.neg_saturate.tolist() == [1, 1, 1] and p.threshold_mask.tolist() == [0, 0, 0]
     assert p.stochastic_leak.tolist() == [0, 0, 0] and p.leak_reversal.tolist() == [0, 0, 0]
     assert p.reset_value.tolist() == [0, 0, 0]
+    assert NeuronParams.make(2, threshold=3).neg_threshold.tolist() == [0, 0]  # β = 0 by default
     assert all(getattr(p, f).dtype == np.int64 for f in ("threshold", "leak", "reset_value"))
     assert p.neg_floor.tolist() == [-4, -4, -4]
     assert not p.has_leak and NeuronParams.make(2, threshold=1, leak=[0, -1]).has_leak
@@ -302,6 +303,15 @@ def test_out_of_range_fields_are_refused_by_name(field, value, lo, hi):
     text = f"{field}={value} at index (0,) is outside the hardware range {lo}…{hi}"
     with pytest.raises(HardwareLimitError, match=f"^{re.escape(text)}$"):
         NeuronParams.make(2, **kw)
+    with pytest.raises(HardwareLimitError, match=f"^{re.escape('core 3: ' + text)}$"):
+        NeuronParams.make(2, where="core 3: ", **kw)
+    arrays = {f: np.zeros(2, dtype=np.int64) for f in
+              ("neg_threshold", "leak", "leak_reversal", "reset_mode", "reset_value", "neg_saturate",
+               "threshold_mask", "stochastic_leak")}
+    arrays["threshold"] = np.full(2, 10, dtype=np.int64)
+    arrays[field] = np.full(2, value, dtype=np.int64)
+    with pytest.raises(HardwareLimitError, match=f"^{re.escape(text)}$"):
+        NeuronParams(**arrays).validate()
     kw[field] = lo if field != "threshold" else 1
     NeuronParams.make(2, **kw)  # the limit itself is accepted
     kw[field] = hi
@@ -322,6 +332,7 @@ def test_stochastic_leak_steps_with_probability_abs_leak_over_256():
     s, v = step(np.zeros((n, len(leaks)), dtype=np.int64), np.zeros((n, len(leaks)), dtype=np.int64),
                 p, rng)
     assert not s.any()
+    assert v.dtype == np.int64  # an integer membrane, not a float one
     for j, lam in enumerate(leaks):
         assert set(np.unique(v[:, j])) <= {0, int(np.sign(lam))}
         hits = int((v[:, j] != 0).sum())
@@ -340,11 +351,14 @@ def test_stochastic_leak_with_reversal_follows_the_sign_of_v():
 
 
 def test_stochastic_and_deterministic_leak_side_by_side():
-    p = NeuronParams.make(2, threshold=A_MAX, neg_threshold=A_MAX, leak=[64, 64], stochastic_leak=[1, 0])
+    """A stochastic neuron with λ = 0 never moves; a deterministic one adds λ every tick."""
+    p = NeuronParams.make(3, threshold=A_MAX, neg_threshold=A_MAX, leak=[64, 64, 0],
+                          stochastic_leak=[1, 0, 1])
     n = 40_000
-    _, v = step(np.zeros((n, 2), dtype=np.int64), np.zeros((n, 2), dtype=np.int64), p,
+    _, v = step(np.zeros((n, 3), dtype=np.int64), np.zeros((n, 3), dtype=np.int64), p,
                 np.random.default_rng(9))
-    assert (v[:, 1] == 64).all()
+    assert v.dtype == np.int64
+    assert (v[:, 1] == 64).all() and (v[:, 2] == 0).all()
     assert within_chernoff(int((v[:, 0] == 1).sum()), n, 0.25)
 
 

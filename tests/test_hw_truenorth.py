@@ -430,6 +430,9 @@ def test_core_simulator_matches_naive_reference():
         until = rng.integers(0, ticks + 1, size=batch)
         run = run_cores(cfg, spikes, record=True, record_potentials=True, until=until)
         full = run_cores(cfg, spikes)
+        assert run.outputs.dtype == bool and full.outputs.dtype == bool
+        assert all(r.dtype == bool for r in run.rasters)
+        assert all(p.dtype == np.int64 for p in run.potentials)
         events = spk = active_any = 0
         for b in range(batch):
             raster, pots = naive_run(tree, spikes[b].tolist())
@@ -497,22 +500,24 @@ def test_activity_power_of_the_tiny_layer():
 def test_stochastic_synapses_against_their_probability():
     """A stochastic synapse of weight S adds sgn(S) with probability |S|/256 per event.
     Neuron 0: S = 64 on type 0 (p = 1/4); neuron 1: S = −192 on type 1 (p = 3/4); neuron 2 the
-    same as neuron 0 but deterministic; neuron 3: two type-0 axons at once, Binomial(2, 1/4)."""
+    same as neuron 0 but deterministic; neuron 3: two type-0 axons at once, Binomial(2, 1/4);
+    neuron 4: S = 255 (p = 255/256: the rare misses tell 256 from 257)."""
     big = 2**18 - 1
     neuron = {"threshold": big, "neg_threshold": big, "leak": 0, "leak_reversal": 0,
               "reset_mode": 2, "reset_value": 0, "neg_saturate": 0, "threshold_mask": 0,
               "stochastic_leak": 0, "target": None}
     tree = {"format": "rnn2snn-truenorth", "version": 2, "ports": None,
             "cores": [{"index": 0, "axons": [{"type": 0}, {"type": 1}, {"type": 0}],
-                       "crossbar": ["1011", "0100", "0001"],
+                       "crossbar": ["10110", "01001", "00010"],
                        "neurons": [dict(neuron, weights=[64, 0, 0, 0], stochastic_synapse=[1, 0, 0, 0]),
                                    dict(neuron, weights=[0, -192, 0, 0], stochastic_synapse=[0, 1, 0, 0]),
                                    dict(neuron, weights=[64, 0, 0, 0], stochastic_synapse=[0, 0, 0, 0]),
-                                   dict(neuron, weights=[64, 0, 0, 0], stochastic_synapse=[1, 0, 0, 0])]}],
+                                   dict(neuron, weights=[64, 0, 0, 0], stochastic_synapse=[1, 0, 0, 0]),
+                                   dict(neuron, weights=[0, 255, 0, 0], stochastic_synapse=[0, 1, 0, 0])]}],
             "inputs": [{"core": 0, "axon": 0}, {"core": 0, "axon": 1}, {"core": 0, "axon": 2}],
             "outputs": []}
     cfg = config_from_dict(tree)
-    n = 60_000
+    n = 200_000
     spikes = np.ones((n, 1, 3), dtype=bool)
     run = run_cores(cfg, spikes, record_potentials=True, rng=np.random.default_rng(31))
     v = run.potentials[0][:, 0, :]
@@ -521,9 +526,31 @@ def test_stochastic_synapses_against_their_probability():
     assert (v[:, 2] == 64).all()
     for k, prob in ((0, 9 / 16), (1, 6 / 16), (2, 1 / 16)):
         assert within_chernoff(int((v[:, 3] == k).sum()), n, prob)
-    assert run.synaptic_events == 5 * n
+    assert within_chernoff(int((v[:, 4] == 0).sum()), n, 1 / 256)
+    assert run.synaptic_events == 6 * n
     with pytest.raises(ValueError, match=r"^stochastic synapses need a seeded rng$"):
         run_cores(cfg, spikes[:2])
+
+
+def test_stochastic_neurons_on_the_core_simulator():
+    """A core of stochastic-threshold neurons (M = 15): a potential of α + k spikes with
+    probability (k + 1)/16 — the simulator hands its rng to the neuron update."""
+    ks = [0, 7]
+    neuron = {"threshold": 20, "neg_threshold": 0, "leak": 0, "leak_reversal": 0, "reset_mode": 0,
+              "reset_value": 0, "neg_saturate": 1, "threshold_mask": 15, "stochastic_leak": 0,
+              "stochastic_synapse": [0, 0, 0, 0], "target": None}
+    tree = {"format": "rnn2snn-truenorth", "version": 2, "ports": None,
+            "cores": [{"index": 0, "axons": [{"type": 0}], "crossbar": ["11"],
+                       "neurons": [dict(neuron, weights=[20 + k, 0, 0, 0]) for k in ks]}],
+            "inputs": [{"core": 0, "axon": 0}], "outputs": [{"core": 0, "neuron": 0},
+                                                            {"core": 0, "neuron": 1}]}
+    cfg = config_from_dict(tree)
+    n = 40_000
+    run = run_cores(cfg, np.ones((n, 1, 1), dtype=bool), rng=np.random.default_rng(6))
+    for j, k in enumerate(ks):
+        assert within_chernoff(int(run.outputs[:, 0, j].sum()), n, (k + 1) / 16)
+    with pytest.raises(ValueError, match=r"^a stochastic threshold needs a seeded rng$"):
+        run_cores(cfg, np.ones((1, 1, 1), dtype=bool))
 
 
 def test_ports_and_outputs():

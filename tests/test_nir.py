@@ -194,3 +194,24 @@ def test_crosscheck_benchmark_on_a_slice(small_run):
     assert exact["norse_on_program_export_equal"]  # Norse reads the program with NIR-exact neurons
     assert out["norse_difference_causes"]["both (NIR-exact neurons)"]["window_exact"] == \
         out["norse_window_exact"]
+
+
+def test_readme_norse_snippet_runs_on_an_exported_program(small_run, tmp_path, monkeypatch):
+    """The README's ```py block (Norse reading the export) runs as written."""
+    import re
+    from pathlib import Path
+
+    from rnn2snn.cli import main
+    from rnn2snn.program import save_program
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (snippet,) = re.findall(r"```py\n(.*?)```", readme, flags=re.S)
+    model = save_program(small_run.program, tmp_path / "model")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["export", "--model", str(model), "--format", "nir", "--out", "g.nir"]) == 0
+    scope: dict = {}
+    exec(compile(snippet, "README.md ```py block", "exec"), scope)
+    assert scope["counts"].shape == (4, small_run.program.n_hidden)
+    assert float(scope["counts"].sum()) > 0

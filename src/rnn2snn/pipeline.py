@@ -92,8 +92,8 @@ class PipelineResult:
 
     def to_json(self) -> dict:
         cfg = self.program.timing
-        thresholds = [int(a[0]) if (a == a[0]).all() else a.tolist()
-                      for a in (layer.threshold for layer in self.program.layers)]
+        thresholds = [_compact_threshold(layer.threshold, self.program)
+                      for layer in self.program.layers]
         net = self.program.network()
         max_fan_in = self.extra.get("max_fan_in")
         if max_fan_in is None:
@@ -136,6 +136,19 @@ class PipelineResult:
             "config": self.config.to_dict(),
             "classes": self.classes,
         }
+
+
+def _compact_threshold(alpha: np.ndarray, program: SpikingProgram):
+    """α of a layer: one int, or one per ensemble member (each uniform), or one per neuron."""
+    if (alpha == alpha[0]).all():
+        return int(alpha[0])
+    if "ensemble" in program.provenance and len(program.layers) == 1:
+        from rnn2snn.ensemble import member_slices
+
+        per = [alpha[rows] for rows, _ in member_slices(program)]
+        if all((a == a[0]).all() for a in per):
+            return [int(a[0]) for a in per]
+    return alpha.tolist()
 
 
 def prepare_data(train_ex: Examples, test_ex: Examples, config: PipelineConfig):
@@ -292,6 +305,11 @@ def train_teacher(fit: Sequences, val: Sequences, test: Sequences, config: Pipel
     return Distillation(soft_targets(teacher, fit), config.distill, config.distill_temperature), info
 
 
+def _mean_accuracy(members: list[PipelineResult], split: int, labels: np.ndarray) -> float:
+    logits = np.mean([m.extra["spiking_logits"][split] for m in members], axis=0)
+    return float((logits.argmax(1) == labels).mean())
+
+
 def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequences, test: Sequences,
                     config: PipelineConfig, log) -> PipelineResult:
     """Stack the converted members into one program (:func:`rnn2snn.ensemble.combine`) and
@@ -314,18 +332,22 @@ def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequence
                                                                          "test": s.test_accuracy}
                                                                 for s in m.stages}} for m in members]}
     program = combine([m.program for m in members], provenance=provenance)
-    before = {"members": [m.conversion["before_spiking_finetune"] for m in members]}
     result = evaluate_program(program, first.model, stages, val, test,
-                              replace(first.config, seed=config.seed), first.classes, before,
+                              replace(first.config, seed=config.seed), first.classes, None,
                               first.conversion["input_schedule_val_agreement"],
                               sum(m.extra["pruned_connections"] for m in members), log)
     result.extra["max_fan_in"] = max(int(m.model.allowed().sum(1).max()) for m in members)
+    ks = range(1, len(members) + 1)
     result.extra["ensemble"] = {
         "members": len(members), "rule": "mean of the members' logits (one readout [W_1 … W_K]/K)",
         "member_seeds": [m.config.seed for m in members],
         "member_spiking_test": [m.stage("spiking").test_accuracy for m in members],
         "member_spiking_val": [m.stage("spiking").val_accuracy for m in members],
         "member_cores": [m.resources.cores for m in members],
+        # the first k members' combination (mean of their spiking class scores, what the
+        # program of those k members computes), k = 1 … K: K is chosen on validation
+        "first_k_spiking_val": [_mean_accuracy(members[:k], 0, val.labels) for k in ks],
+        "first_k_spiking_test": [_mean_accuracy(members[:k], 1, test.labels) for k in ks],
     }
     return result
 
@@ -428,7 +450,7 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
     program = replace(program, provenance={
         **provenance, "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages}})
     resources = count_resources(snn.bits, snn.n_inputs, snn.groups)
-    if not full:
+    if not full:  # an ensemble member: keep its spiking class scores for the combination
         return PipelineResult(
             config=config, stages=stages, program=program, model=model, classes=classes,
             resources=resources, power_uw=core_share_power_uw(resources.cores),
@@ -436,7 +458,7 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
                         "input_schedule_val_agreement": schedule_agreement,
                         "before_spiking_finetune": before},
             ablation=[], test=test, test_record=test_run.record,
-            extra={"pruned_connections": pruned})
+            extra={"pruned_connections": pruned, "spiking_logits": (val_run.logits, test_run.logits)})
 
     run_len = program.run_lengths(test.lengths)
     integer = run_integer(program, test.inputs, test.lengths)

@@ -176,6 +176,12 @@ def run_point(point: dict, base: PipelineConfig, data) -> dict:
                prediction_differs_share=res["conversion"]["prediction_differs_share"],
                exact_count_share=res["conversion"]["exact_share"],
                seconds=round(result.wall_seconds, 1))
+    if "teacher" in res:  # the float teacher of a distilled run, for the frontier's reference
+        row.update(teacher_val=res["teacher"]["val_accuracy"], teacher_test=res["teacher"]["test_accuracy"])
+    if "ensemble" in res:  # the first k members' spiking accuracy, k = 1 … K (K chosen on validation)
+        ens = res["ensemble"]
+        row.update({f"first_k_{split}": " ".join(f"{a:.4f}" for a in ens[f"first_k_spiking_{split}"])
+                    for split in ("val", "test")})
     return row
 
 

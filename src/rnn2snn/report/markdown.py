@@ -52,6 +52,29 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         paper = _pct(PAPER["accuracy"]) + " (on chip)" if s["name"] == "spiking" else ""
         lines.append(f"| {s['name']} | {_pct(s['test_accuracy'])} | {_pct(s['val_accuracy'])} "
                      f"| {paper} |")
+    teacher = results.get("teacher")
+    if teacher:
+        lines.append(f"| float teacher ({teacher['model']}; off-chip, λ = {teacher['lambda']:g}, "
+                     f"T = {teacher['temperature']:g}) | {_pct(teacher['test_accuracy'])} | "
+                     f"{_pct(teacher['val_accuracy'])} | |")
+    vec = results.get("vectors")
+    if vec:
+        lines += ["", f"Word vectors: {vec['source']}, {vec['found']} of {vec['vocabulary']} words "
+                      f"found; {vec['unknown_words']}."]
+    ens = results.get("ensemble")
+    if ens:
+        k = ens["members"]
+        lines += ["", f"Ensemble of {k} members (seeds {', '.join(map(str, ens['member_seeds']))}), "
+                      f"each on its own core(s) ({', '.join(map(str, ens['member_cores']))}); rule: "
+                      f"{ens['rule']}. Every stage above is the ensemble's.", "",
+                  "| members k | " + " | ".join(str(i) for i in range(1, k + 1)) + " |",
+                  "| --- |" + " --- |" * k,
+                  "| member k alone: spiking test | "
+                  + " | ".join(_pct(a) for a in ens["member_spiking_test"]) + " |",
+                  "| first k combined: spiking validation | "
+                  + " | ".join(_pct(a) for a in ens["first_k_spiking_val"]) + " |",
+                  "| first k combined: spiking test | "
+                  + " | ".join(_pct(a) for a in ens["first_k_spiking_test"]) + " |"]
     lines += [
         "",
         "![accuracy by stage](accuracy_by_stage.png)",

@@ -91,7 +91,8 @@ def plot_count_mismatch(histogram: dict, path: str | os.PathLike) -> Path:
 def plot_sweep(rows: list[dict], path: str | os.PathLike, paper=(1, 17.09, 0.74),
                front_cores=(), front_power=()) -> Path:
     """Spiking test accuracy against cores and against estimated power; Pareto fronts drawn,
-    the paper's point (cores, µW, accuracy) marked."""
+    the paper's point (cores, µW, accuracy) marked, Kim's float CNN figures (and the float
+    teacher of distilled rows) as reference lines."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     acc = np.array([r["test_spiking"] for r in rows])
     for ax, key, front, px, label in ((axes[0], "cores", front_cores, paper[0], "cores"),
@@ -104,6 +105,13 @@ def plot_sweep(rows: list[dict], path: str | os.PathLike, paper=(1, 17.09, 0.74)
             ax.plot(xs[idx], acc[idx], "-o", color="#3b6ea5", label="Pareto front", zorder=3)
         ax.scatter([px], [paper[2]], marker="*", s=160, color="#c0392b",
                    label="Diehl et al. 2016", zorder=4)
+        for level, name, style in ((0.912, "Kim 2014 CNN, random vectors (float)", ":"),
+                                   (0.936, "Kim 2014 CNN, word2vec (float)", "--")):
+            ax.axhline(level, color="#7f7f7f", linestyle=style, linewidth=1, label=name, zorder=1)
+        teachers = [r["teacher_test"] for r in rows if r.get("teacher_test") not in (None, "")]
+        if teachers:
+            ax.axhline(float(np.mean(teachers)), color="#2ca02c", linestyle="-.", linewidth=1,
+                       label="this sweep's float teacher (mean)", zorder=1)
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
