@@ -63,3 +63,17 @@ def test_teacher_ignores_padding():
     tokens = torch.tensor([[3, 4, 0, 0, 0, 0]])
     short = torch.tensor([[3, 4]])
     assert torch.allclose(cnn(tokens, torch.tensor([2])), cnn(short, torch.tensor([2])), atol=1e-6)
+
+
+@pytest.mark.parametrize("change, message", [({"distill": 1.5}, "distill=1.5"),
+                                             ({"distill_temperature": 0.0}, "distill_temperature"),
+                                             ({"teachers": 0}, "teachers=0"), ({"ensemble": 0}, "ensemble=0"),
+                                             ({"keep_vector_words": True}, "packaged vectors")])
+def test_bad_distillation_and_ensemble_settings_are_refused_before_training(change, message):
+    from dataclasses import replace
+
+    from rnn2snn.checks import ParameterError, check_pipeline_config
+    from rnn2snn.config import PipelineConfig
+
+    with pytest.raises(ParameterError, match=message):
+        check_pipeline_config(replace(PipelineConfig(), **change))

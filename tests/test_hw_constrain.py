@@ -48,6 +48,13 @@ def test_fan_in_mask_keeps_exactly_the_k_largest_per_row(shape, k):
         assert set(np.flatnonzero(mask[j]).tolist()) == top_k_columns(row.tolist(), min(k, shape[1]))
 
 
+def test_fan_in_mask_many_ties():
+    levels = np.random.default_rng(8).integers(-2, 3, size=(6, 90)).astype(float)
+    mask = fan_in_mask(torch.from_numpy(levels), 40).numpy()
+    for j, row in enumerate(levels):
+        assert set(np.flatnonzero(mask[j]).tolist()) == top_k_columns(row.tolist(), 40)
+
+
 def test_fan_in_mask_ties_go_to_the_lower_column():
     w = torch.tensor([[1.0, -1.0, 0.5, 1.0, -2.0]])
     assert fan_in_mask(w, 2).numpy().tolist() == [[True, False, False, False, True]]
@@ -106,6 +113,20 @@ def test_block_fan_in_refuses_sources_whose_owner_has_no_room_for_copies():
         assert set(inputs[: k - len(rec)]) == chosen[c] - set(rec)
 
 
+def test_block_fan_in_default_limit_and_ties():
+    """The default limit is the hardware's 64 sources; equal scores go to the lower source
+    (the mask must not depend on the sort algorithm)."""
+    w = torch.from_numpy(np.random.default_rng(5).normal(size=(4, 100)))
+    mask, _ = block_fan_in_mask(w, 96, 2)
+    assert mask.numpy().sum(axis=1).tolist() == [64] * 4
+    levels = np.random.default_rng(6).integers(1, 4, size=(4, 100)).astype(float)
+    mask, groups = block_fan_in_mask(torch.from_numpy(levels), 96, 2, max_fan_in=30)
+    for g in groups:
+        score = levels[g].sum(axis=0)
+        want = set(sorted(range(100), key=lambda src: (-score[src], src))[:30])
+        assert set(np.flatnonzero(mask.numpy()[g[0]]).tolist()) == want
+
+
 def test_block_fan_in_refuses_impossible_core_counts():
     w = torch.ones(4, 6)
     for n in (0, 5):
@@ -137,6 +158,38 @@ def test_limit_fan_in_prunes_when_sources_exceed_the_limit():
     assert model.constraints.groups is None
     model = tiny_model()
     assert limit_fan_in(model, max_fan_in=64) == 0 and model.constraints.mask.all()
+
+
+def test_limit_fan_in_default_is_64():
+    model = tiny_model(h=16, proj=56)  # 72 sources
+    assert limit_fan_in(model) == 16 * 8
+    assert (model.constraints.mask.numpy().sum(axis=1) == 64).all()
+
+
+@pytest.mark.parametrize("ties,k", [(False, 9), (False, 12), (True, 20)])
+def test_stacked_layers_keep_one_strongest_source_set_each(ties, k):
+    """Stacked layers sit one on a core: each layer keeps one set of ≤ max_fan_in sources
+    among those its structure allows, of largest summed |w| over its neurons (ties to the
+    lower source), never a source all of whose weights are 0 — whatever the weights outside
+    the structure hold."""
+    model = tiny_model(h=30, proj=40, upper=(20,)) if ties else tiny_model(h=6, proj=5, upper=(4,), bias=True)
+    rng = np.random.default_rng(9)
+    with torch.no_grad():
+        shape = tuple(model.recurrent.shape)
+        values = rng.integers(1, 3, size=shape) if ties else rng.normal(size=shape)
+        model.recurrent.copy_(torch.from_numpy(values.astype(np.float32)))  # outside the structure too
+        model.recurrent[:, 2] = 0  # an allowed source of layer 0 that carries nothing
+    structure = model.structure.numpy()
+    w = model.recurrent.detach().numpy() * structure
+    limit_fan_in(model, max_fan_in=k)
+    mask = model.constraints.mask.numpy()
+    for rows in model.config.layer_slices():
+        score = np.abs(w[rows]).sum(axis=0) * structure[rows].any(axis=0)
+        order = sorted(range(len(score)), key=lambda src: (-score[src], src))
+        want = {src for src in order[:k] if score[src] > 0}
+        for j in range(rows.start, rows.stop):
+            assert set(np.flatnonzero(mask[j]).tolist()) == want & set(np.flatnonzero(structure[j]))
+    assert not mask[:, 2].any()
 
 
 def test_limit_fan_in_per_core_and_per_layer():
@@ -186,6 +239,20 @@ def test_choose_threshold_matches_brute_force():
         assert choose_threshold(w, max_threshold=20) == brute_force_threshold(w, max_threshold=20)
 
 
+def test_choose_threshold_edge_cases():
+    import warnings
+
+    # weights of exactly ±1 count like any other (only zeros are left out)
+    for w in ([1.0, 0.3], [-1.0, 0.3, 0.0], [1.0]):
+        assert choose_threshold(np.array(w)) == brute_force_threshold(w)
+    # the default cap is 4096: w = 1/4097 would be exact at α = 4097
+    assert choose_threshold(np.array([1 / 4097])) == brute_force_threshold([1 / 4097]) <= 4096
+    # no 0/0 on the way (every α tried is ≥ 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert choose_threshold(np.array([0.25, -0.5])) == 4
+
+
 def test_choose_threshold_by_hand():
     # w = 0.25, 0.5: α = 4 puts them exactly on 1 and 2 (error 0); α = 8, 12 … too, the first wins
     assert choose_threshold(np.array([0.25, -0.5])) == 4
@@ -206,6 +273,7 @@ def test_quantize_model_weights_sets_one_alpha_per_layer():
     alphas = quantize_model_weights(model)
     assert alphas == [choose_threshold(w[:6]), choose_threshold(w[6:])] and alphas[0] != alphas[1]
     assert model.constraints.threshold.tolist() == [alphas[0]] * 6 + [alphas[1]] * 4
+    assert model.constraints.threshold.dtype == np.int64
     assert (model.constraints.w_min, model.constraints.w_max) == (-8, 7)
     alphas = quantize_model_weights(model, -4, 3)
     assert alphas == [choose_threshold(w[:6], -4, 3), choose_threshold(w[6:], -4, 3)]
@@ -298,6 +366,21 @@ def test_quantize_activities_puts_the_percentile_on_the_top_level():
     assert factor == pytest.approx(7 / 3)
 
 
+def test_quantize_activities_default_percentile_and_small_activities():
+    """By default the 99th percentile goes to the top level; activities below 1 are scaled
+    up (the 1e-6 floor only guards against silence)."""
+    f = np.zeros((1, 60, 1), dtype=np.float32)
+    f[0, :, 0] = np.linspace(0.1, 6.0, 60)
+    f[0, 59, 0] = 100.0  # an outlier above the 99th percentile
+    data = FeatureSequences(f, np.array([60]), np.array([0]))
+    model = feature_model_q()
+    values = np.concatenate([f[0, :, 0], f[0, :, 0]])  # encoder unit 0 and the neuron's activity
+    assert quantize_model_activities(model, data) == pytest.approx(15 / np.percentile(values, 99), rel=1e-5)
+    small = FeatureSequences(f * 0.001, np.array([60]), np.array([0]))
+    q = 15 / np.percentile(values * 0.001, 50)
+    assert quantize_model_activities(feature_model_q(), small, percentile=50) == pytest.approx(q, rel=1e-4)
+
+
 def feature_model_q():
     model = feature_model()
     quantize_model_weights(model)
@@ -353,9 +436,10 @@ def test_to_integer_needs_every_constraint():
     quantize_model_weights(model)
     with pytest.raises(ValueError, match=r"^to_integer needs quantised weights and activities$"):
         to_integer(model)
-    quantize_model_activities(model, feature_data(), carry_residual=False)
+    quantize_model_activities(model, feature_data(), levels=8, carry_residual=False)
     net = to_integer(model)
     assert net.groups is None and not net.carry_residual and net.w_in.shape == (1, 2)
+    assert net.levels == 8 and net.w_in.dtype == np.int64 and net.w_rec.dtype == np.int64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,7 +492,8 @@ def test_integer_network_fields_and_errors():
         IntegerRNN(w_in=np.ones((2, 2)), w_rec=np.ones((1, 1)), threshold=1)
     with pytest.raises(ValueError, match=r"^threshold must be ≥ 1, got 0$"):
         IntegerRNN(w_in=np.ones((2, 2)), w_rec=np.ones((2, 2)), threshold=[3, 0])
-    IntegerRNN(w_in=np.ones((2, 2)), w_rec=np.ones((2, 2)), threshold=[3, 1])
+    net = IntegerRNN(w_in=np.ones((2, 2)), w_rec=np.ones((2, 2)), threshold=np.array([3, 1], np.int32))
+    assert net.threshold.dtype == np.int64 and net.threshold.tolist() == [3, 1]
     empty = IntegerRNN(w_in=np.zeros((0, 2)), w_rec=np.zeros((0, 0)), threshold=0)
     assert empty.n_hidden == 0
     # held at the final value after the end
@@ -423,6 +508,7 @@ def test_word_step_numpy_by_hand():
     assert r.tolist() == [[-7, -5, 0, 6, 0, 6, 95]]
     a, r = word_step(pre, 7, 16, carry=False)
     assert a.tolist() == [[0, 0, 0, 0, 1, 1, 15]] and not r.any()
+    assert r.shape == pre.shape and r.dtype == np.int64
     a, r = word_step(np.array([10, 10]), np.array([3, 5]), 4, carry=True)
     assert a.tolist() == [3, 2] and r.tolist() == [1, 0]
 

@@ -215,6 +215,11 @@ def test_place_copies_by_hand():
     assert core.target_axon.tolist() == [3, 0, 4, 5, 6, 7, 0]
     assert core.type_weights.tolist() == [[1, 2, 4, -8]] * 7
     assert core.stochastic_synapse.tolist() == [[0] * 4] * 7
+    # the documented dtypes (config.CoreConfig): int64 everywhere, a bool crossbar
+    assert core.crossbar.dtype == bool
+    for name in ("axon_types", "type_weights", "stochastic_synapse", "target_core", "target_axon",
+                 "target_delay"):
+        assert getattr(core, name).dtype == np.int64, name
     r = count_resources(split_weights(net.weights), 2)
     assert (r.cores, r.axons, r.neurons, r.input_axons, r.recurrent_axons, r.output_ports) == (
         1, 8, 7, 3, 5, 2)
@@ -229,6 +234,7 @@ def test_encode_inputs_and_decode_counts_by_hand():
     src = cfg.ports.input_port_source
     x = np.array([[[2, 5], [0, 15]]])
     spikes = encode_inputs(cfg, x)
+    assert spikes.dtype == bool
     assert spikes.shape == (1, 2 * 15 + 2, len(src)) and not spikes[0, 30:].any()
     for k, (unit, kind) in enumerate(src):
         sched = "spread" if kind == 3 else "late"
@@ -240,6 +246,7 @@ def test_encode_inputs_and_decode_counts_by_hand():
     outputs[0, [0, 14, 15, 30, 31]] = True
     outputs[1, [3, 16, 17]] = True
     counts = decode_counts(cfg, outputs, np.array([2, 1]))
+    assert counts.dtype == np.int64
     # question 0: word 0 ticks 0…14, word 1 ticks 15…29 plus flush 30, 31
     # question 1 (one word): ticks 0…14, then its flush ticks 15, 16 count for word 0 (not 17)
     assert counts[:, :, 0].tolist() == [[2, 3], [2, 0]]
@@ -248,6 +255,16 @@ def test_encode_inputs_and_decode_counts_by_hand():
         encode_inputs(bare, x)
     with pytest.raises(HardwareLimitError, match=r"it was not exported by rnn2snn$"):
         decode_counts(bare, outputs, [1, 1])
+
+
+def test_inhibitory_inputs_only():
+    """Inputs that only inhibit (w = −8: the −8 type alone) still reach their ports."""
+    net = IntegerRNN(w_in=np.array([[-8, -8]]), w_rec=np.zeros((1, 1), dtype=np.int64), threshold=3)
+    cfg = place(convert(net, SpikingConfig(neg_input_schedule="late")))
+    assert cfg.ports.input_port_source == ((0, 3), (1, 3))
+    spikes = encode_inputs(cfg, np.array([[[2, 1]]]))
+    assert np.flatnonzero(spikes[0, :, 0]).tolist() == [13, 14]
+    assert np.flatnonzero(spikes[0, :, 1]).tolist() == [14]
 
 
 def test_decode_counts_sums_ports_of_the_same_unit():
@@ -340,11 +357,78 @@ def test_greedy_split_places_and_runs_across_cores(tmp_path):
     assert counts.sum() > 0
 
 
+def test_exactly_256_axons_and_256_neurons_fit_one_core():
+    """16 inputs read on all 4 types (w = −1) and 64 neurons read on types 1, 2, 4 (w = 7) by
+    every neuron: 16·4 + 64·3 = 256 axons, 64·(3 + 1) = 256 neurons with copies."""
+    h, n_in = 64, 16
+    w = np.concatenate([np.full((h, n_in), -1), np.full((h, h), 7)], axis=1)
+    bits = split_weights(w)
+    r = count_resources(bits, n_in)
+    assert (r.cores, r.axons, r.neurons, r.input_axons, r.recurrent_axons) == (1, 256, 256, 64, 192)
+    assert count_resources(bits, n_in, [list(range(h))]).neurons == 256
+    assert [g.tolist() for g in partition_neurons(bits, n_in, [np.arange(h)])] == [list(range(h))]
+    net = IntegerRNN(w_in=w[:, :n_in], w_rec=w[:, n_in:], threshold=100)
+    cfg = place(convert(net))
+    assert len(cfg.cores) == 1 and cfg.cores[0].n_axons == 256 and cfg.cores[0].n_neurons == 256
+    # one neuron reading 64 sources on 4 types: 256 axons alone still fit
+    assert len(partition_neurons(split_weights(np.full((1, 64), -1)), 63)) == 1
+
+
+def test_greedy_split_when_the_copies_bind():
+    """Neuron 0 is read by nobody (1 copy); neurons 1…59 read themselves on all 4 types
+    (4 axons, 5 copies each). A core fills at 1 + 5·51 = 256 neurons: 52 neurons, then 8."""
+    h = 60
+    w = np.zeros((h, 1 + h), dtype=np.int64)
+    w[:, 0] = 1
+    for j in range(1, h):
+        w[j, 1 + j] = -1
+    bits = split_weights(w)
+    groups = partition_neurons(bits, 1)
+    assert [len(g) for g in groups] == [52, 8]
+    check_split(bits.astype(bool), 1, groups)
+    r = count_resources(bits, 1)
+    assert r.cores == 2 and r.neurons == 1 + 5 * 59
+
+
+def test_count_resources_follows_the_given_groups():
+    w = np.array([[1, 0, 0, 0], [1, 2, 0, 0], [0, 0, 3, 0]])
+    bits = split_weights(w)
+    assert count_resources(bits, 1).cores == 1
+    r = count_resources(bits, 1, [[0], [1, 2]])
+    # core 0: input on type 1 (1 axon); core 1: input type 1, neuron 0 type 2, neuron 1 types 1, 2
+    assert (r.cores, r.axons, r.input_axons, r.recurrent_axons) == (2, 5, 2, 3)
+    assert r.neurons == (1 + 1) + (2 + 1) + 1
+
+
+def test_an_empty_core_group_is_an_empty_core():
+    net = IntegerRNN(w_in=np.ones((2, 1), dtype=np.int64), w_rec=np.zeros((2, 2), dtype=np.int64),
+                     threshold=1, groups=((0, 1), ()))
+    bits = split_weights(net.weights)
+    parts = partition_neurons(bits, 1, [[0, 1], []])
+    assert [g.tolist() for g in parts] == [[0, 1], []] and parts[1].dtype == np.int64
+    cfg = place(convert(net))
+    assert [(c.n_axons, c.n_neurons) for c in cfg.cores] == [(1, 2), (0, 0)]
+    for name in ("axon_types", "type_weights", "stochastic_synapse", "target_core", "target_axon",
+                 "target_delay"):
+        assert getattr(cfg.cores[1], name).dtype == np.int64, name
+    # a layer with no neuron at all: no core, and empty counts
+    empty = place(convert(IntegerRNN(w_in=np.zeros((0, 2), dtype=np.int64),
+                                     w_rec=np.zeros((0, 0), dtype=np.int64), threshold=1)))
+    assert empty.cores == [] and empty.outputs == []
+    counts = decode_counts(empty, np.zeros((1, 15, 0), dtype=bool), [1])
+    assert counts.shape == (1, 1, 0) and counts.dtype == np.int64
+
+
 def test_partition_refuses_what_cannot_fit():
     bits = split_weights(np.full((1, 70), -1))  # one neuron reading 70 sources × 4 types
     with pytest.raises(HardwareLimitError, match=r"^recurrent neuron 0 alone needs 280 axons \(limit 256 "
                                                  r"per core\): reduce its fan-in$"):
         partition_neurons(bits, 69)
+    w = np.zeros((2, 70), dtype=np.int64)
+    w[0, 0] = 1
+    w[1] = -1  # neuron 1 reads all 70 sources on 4 types: 280 axons, alone on its core
+    with pytest.raises(HardwareLimitError, match=r"^recurrent neuron 1 alone needs 280 axons"):
+        partition_neurons(split_weights(w), 68)
     w = np.zeros((3, 5), dtype=np.int64)
     with pytest.raises(HardwareLimitError, match=r"^core groups must place each of the 3 recurrent "
                                                  r"neurons once$"):

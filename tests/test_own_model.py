@@ -135,3 +135,33 @@ def rnn2snn_error():
     from rnn2snn.errors import Rnn2SnnError
 
     return Rnn2SnnError
+
+
+def test_stacked_layers_keep_at_most_64_sources_a_layer_and_fit_their_cores():
+    """Layer 0 reads 60 + 20 + 1 sources; pruned to the 64 its neurons weigh most (one core,
+    ≤ 256 axons), and each layer is one core group."""
+    from rnn2snn.constrain.steps import limit_fan_in
+
+    torch.manual_seed(0)
+    user = nn.Sequential(nn.Linear(8, 60), nn.ReLU(),
+                         nn.RNN(60, 20, num_layers=2, nonlinearity="relu", batch_first=True), nn.Linear(20, 3))
+    model = read_torch_model(user, "last")
+    before = model.recurrent.detach().abs() * model.structure
+    limit_fan_in(model, 64)
+    allowed = model.allowed()
+    for rows in model.config.layer_slices():
+        sources = allowed[rows].any(0)
+        assert int(sources.sum()) == min(64, int(model.structure[rows].any(0).sum()))
+        kept = before[rows].sum(0)[sources].min()
+        dropped = before[rows].sum(0)[model.structure[rows].any(0) & ~sources]
+        assert dropped.numel() == 0 or kept >= dropped.max()  # the strongest sources are kept
+    assert model.constraints.groups == [list(range(0, 20)), list(range(20, 40))]
+
+
+def test_stacked_layers_too_wide_for_a_core_are_refused_before_training():
+    from rnn2snn.errors import HardwareLimitError
+
+    user = nn.Sequential(nn.Linear(8, 6), nn.ReLU(),
+                         nn.RNN(6, 40, num_layers=2, nonlinearity="relu", batch_first=True), nn.Linear(40, 3))
+    with pytest.raises(HardwareLimitError, match=r"layer 0 \(40 neurons\).*at most 28"):
+        read_torch_model(user, "last")

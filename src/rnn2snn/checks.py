@@ -230,6 +230,7 @@ def check_extensions(config) -> None:
     _real("distill_temperature", config.distill_temperature, 0.0, math.inf, True, True,
           "the softmax temperature T of the soft targets")
     _whole("teacher_maps", config.teacher_maps, 1, why="feature maps per filter width of the teacher")
+    _whole("teachers", config.teachers, 1, why="CNNs averaged into the teacher")
     if config.distill > 0:
         check_train_config("teacher_train", config.teacher_train, 1)
     _whole("ensemble", config.ensemble, 1, L.CORES_PER_CHIP,

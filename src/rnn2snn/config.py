@@ -61,6 +61,9 @@ class PipelineConfig:
     # The teacher (rnn2snn.model.teacher): Kim's CNN with this many maps per filter width,
     # trained in the same run on the fit split, early-stopped on validation.
     teacher_maps: int = 100
+    # CNNs in the teacher (own init seed and data order), their logits averaged: a stronger
+    # teacher than one CNN (the students come close to their teacher's accuracy).
+    teachers: int = 1
     teacher_train: TrainConfig = TrainConfig(epochs=20, lr=1e-3, patience=4)
     # Independent members (own init seed and data order, shared vocabulary and split), each
     # on its own core(s), combined off-chip by the mean of their logits (rnn2snn.ensemble).

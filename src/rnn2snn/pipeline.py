@@ -27,7 +27,7 @@ from rnn2snn.data.sequences import Sequences
 from rnn2snn.data.text import Examples, Vocabulary, encode, stratified_split
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
-from rnn2snn.model.train import accuracy, predict, train
+from rnn2snn.model.train import predict, train
 from rnn2snn.program import SpikingProgram, run_integer, simulate_program
 from rnn2snn.program.build import build_program
 from rnn2snn.spiking.diagnostics import ablation, compare_counts
@@ -288,21 +288,33 @@ def train_teacher(fit: Sequences, val: Sequences, test: Sequences, config: Pipel
     from rnn2snn.model.train import Distillation
 
     t0 = time.perf_counter()
-    torch.manual_seed(config.seed)
-    teacher = KimCNN(TeacherConfig(vocab_size=vocab_size, n_classes=n_classes,
-                                   embed_dim=config.embed_dim, maps=config.teacher_maps))
-    if matrix is not None:
-        with torch.no_grad():
-            teacher.embedding.weight.copy_(torch.from_numpy(matrix))
-    train(teacher, fit, val, replace(config.teacher_train, seed=config.seed), "teacher", progress)
+    fit_logits, val_logits, test_logits = [], [], []
+    for k in range(config.teachers):
+        seed = member_seed(config.seed, k)
+        torch.manual_seed(seed)
+        teacher = KimCNN(TeacherConfig(vocab_size=vocab_size, n_classes=n_classes,
+                                       embed_dim=config.embed_dim, maps=config.teacher_maps))
+        if matrix is not None:
+            with torch.no_grad():
+                teacher.embedding.weight.copy_(torch.from_numpy(matrix))
+        train(teacher, fit, val, replace(config.teacher_train, seed=seed), "teacher", progress)
+        fit_logits.append(soft_targets(teacher, fit))
+        val_logits.append(predict(teacher, val))
+        test_logits.append(predict(teacher, test))
+
+    def acc(logits, data):
+        return float((np.mean(logits, axis=0).argmax(1) == data.labels).mean())
+
     info = {"model": f"Kim's CNN, widths 3/4/5 x {config.teacher_maps} maps, embedding "
-                     f"{config.embed_dim}" + (f" from {config.vectors}" if config.vectors else ""),
-            "val_accuracy": accuracy(teacher, val), "test_accuracy": accuracy(teacher, test),
+                     f"{config.embed_dim}" + (f" from {config.vectors}" if config.vectors else "")
+                     + (f"; mean of {config.teachers} CNNs' logits" if config.teachers > 1 else ""),
+            "val_accuracy": acc(val_logits, val), "test_accuracy": acc(test_logits, test),
+            "single_cnn_test_accuracy": [acc([t], test) for t in test_logits],
             "lambda": config.distill, "temperature": config.distill_temperature,
             "seconds": round(time.perf_counter() - t0, 2)}
     log(f"{'teacher':>10}: val {info['val_accuracy']:.3f}  test {info['test_accuracy']:.3f}  "
         f"({info['seconds']:.1f} s)")
-    return Distillation(soft_targets(teacher, fit), config.distill, config.distill_temperature), info
+    return Distillation(np.mean(fit_logits, axis=0), config.distill, config.distill_temperature), info
 
 
 def _mean_accuracy(members: list[PipelineResult], split: int, labels: np.ndarray) -> float:

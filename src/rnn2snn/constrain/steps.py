@@ -82,10 +82,18 @@ def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64, cores: int | None
     c = model.config
     structure = model.structure
     w = model.recurrent.detach() * structure.to(model.recurrent.dtype)
-    if cores is None:
+    if cores is None and c.n_layers > 1:
+        # Stacked layers: one core each, so each layer keeps one set of ≤ max_fan_in sources
+        # (its core's axons), the ones its neurons weigh most, as a block-sparse core does.
+        mask = torch.zeros_like(structure)
+        for rows in c.layer_slices():
+            score = w[rows].abs().sum(0) * structure[rows].any(0)
+            keep = torch.argsort(-score, stable=True)[:max_fan_in]
+            mask[rows, keep[score[keep] > 0]] = True
+        mask &= structure
+        model.constraints.groups = [list(range(sl.start, sl.stop)) for sl in c.layer_slices()]
+    elif cores is None:
         mask = fan_in_mask(w, max_fan_in) & structure
-        if c.n_layers > 1:
-            model.constraints.groups = [list(range(sl.start, sl.stop)) for sl in c.layer_slices()]
     else:
         if c.n_layers > 1:
             raise ValueError("cores= spreads one recurrent layer; stacked layers get a core group each")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.readouts import READOUTS
 
@@ -48,6 +48,28 @@ def _leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
                 continue
             out.append((name or type(model).__name__, m))
     return out
+
+
+def _check_stack_fits(dims: list[int]) -> None:
+    """Refuse, before any training, stacked layers whose neurons cannot fit a core each.
+
+    A neuron sends its spikes to one axon, so it is copied once per axon type each core
+    reading it uses (≤ 4 for its own layer, ≤ 4 for the layer above) plus once for its
+    output port; a layer's neurons and copies share its core's 256 neurons.
+    """
+    if len(dims) < 2:
+        return  # one layer: checked like any layer (rnn2snn.checks)
+    from rnn2snn.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
+
+    for ell, h in enumerate(dims):
+        readers = 2 if ell < len(dims) - 1 else 1
+        need = h * (1 + AXON_TYPES * readers)
+        if need > NEURONS_PER_CORE:
+            raise HardwareLimitError(
+                f"recurrent layer {ell} ({h} neurons): stacked layers take one core each, and each "
+                f"neuron needs up to {1 + AXON_TYPES * readers} copies ({AXON_TYPES} axon types per "
+                f"layer reading it, plus its output), {need} > {NEURONS_PER_CORE} neurons a core; "
+                f"use at most {NEURONS_PER_CORE // (1 + AXON_TYPES * readers)} neurons in this layer")
 
 
 def read_torch_model(model: nn.Module, pooling: str) -> ElmanClassifier:
@@ -131,6 +153,7 @@ def read_torch_model(model: nn.Module, pooling: str) -> ElmanClassifier:
     else:
         first = proj.in_features if proj is not None else layers[0][0].shape[1]
         feat = {"vocab_size": 0, "n_features": first}
+    _check_stack_fits(dims)
     config = ElmanConfig(
         n_classes=readout.out_features, proj_dim=proj.out_features if proj is not None else 0,
         hidden_dim=dims[0], upper_dims=tuple(dims[1:]), readout=pooling, dropout=dropout,
