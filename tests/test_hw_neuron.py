@@ -1,4 +1,4 @@
-"""The tick-level TrueNorth neuron pinned from its equations (shared/docs/truenorth.md).
+"""The tick-level TrueNorth neuron pinned from its equations (docs/truenorth.md).
 
 A table of fast-path cases (the converted networks' neurons: linear reset, saturating
 negative threshold), the 20-bit membrane limits, a property test over the converted

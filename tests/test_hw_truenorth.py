@@ -372,6 +372,14 @@ def test_exactly_256_axons_and_256_neurons_fit_one_core():
     assert len(cfg.cores) == 1 and cfg.cores[0].n_axons == 256 and cfg.cores[0].n_neurons == 256
     # one neuron reading 64 sources on 4 types: 256 axons alone still fit
     assert len(partition_neurons(split_weights(np.full((1, 64), -1)), 63)) == 1
+    # a second neuron that adds a 257th axon goes to a second core
+    w = np.zeros((2, 67), dtype=np.int64)
+    w[0, :64] = -1
+    w[1, 64] = 1
+    assert [g.tolist() for g in partition_neurons(split_weights(w), 65)] == [[0], [1]]
+    w[1, 64] = 0
+    w[1, 0] = -1  # nothing new: both on one core
+    assert [g.tolist() for g in partition_neurons(split_weights(w), 65)] == [[0, 1]]
 
 
 def test_greedy_split_when_the_copies_bind():

@@ -144,7 +144,8 @@ def test_stacked_layers_keep_at_most_64_sources_a_layer_and_fit_their_cores():
 
     torch.manual_seed(0)
     user = nn.Sequential(nn.Linear(8, 60), nn.ReLU(),
-                         nn.RNN(60, 20, num_layers=2, nonlinearity="relu", batch_first=True), nn.Linear(20, 3))
+                         nn.RNN(60, 20, num_layers=2, nonlinearity="relu", batch_first=True),
+                         nn.Linear(20, 3))
     model = read_torch_model(user, "last")
     before = model.recurrent.detach().abs() * model.structure
     limit_fan_in(model, 64)

@@ -1,6 +1,7 @@
 """The pipeline for real on a slice of TREC: stages, integer network, conversion."""
 
 import numpy as np
+import pytest
 import torch
 
 from rnn2snn.constrain import input_levels, readout_logits, to_integer
@@ -15,9 +16,11 @@ def integer_activity(model, net, data):
 def test_stages_in_order_and_sane(small_run):
     names = [s.name for s in small_run.stages]
     assert tuple(names) == STAGES
+    # Bounds with their margins: observed (2000 training questions, seed 0) float 0.708,
+    # fan_in 0.732, weights 0.740, activities 0.732, spiking 0.730.
     for s in small_run.stages:
-        assert 1 / 6 < s.test_accuracy <= 1.0  # better than chance on 6 classes
-    assert small_run.stage("spiking").test_accuracy > 0.6
+        assert 0.67 < s.test_accuracy <= 1.0
+    assert small_run.stage("spiking").test_accuracy > 0.70  # observed 0.730
 
 
 def test_integer_network_equals_fake_quantised_model_on_every_test_question(small_run):
@@ -46,9 +49,9 @@ def test_input_levels_are_integer_levels(small_run):
 def test_conversion_is_close_and_reported(small_run):
     res = small_run.to_json()
     conv = res["conversion"]
-    assert conv["exact_share"] > 0.6
-    assert conv["prediction_differs_share"] < 0.15
-    assert abs(conv["loss_points"]) < 5
+    assert conv["exact_share"] > 0.80  # observed 0.841
+    assert conv["prediction_differs_share"] < 0.03  # observed 0.008
+    assert abs(conv["loss_points"]) < 1.5  # observed +0.2
     assert conv["integer_equals_activities_stage"]
     causes = {row["cause"] for row in conv["ablation"]}
     assert {"negative potential carried across windows", "order of inputs within a window",
@@ -61,10 +64,12 @@ def test_results_json_schema(small_run):
     hw = res["hardware"]
     assert hw["cores"] == 1 and hw["axons"] <= 256 and hw["neurons"] <= 256
     assert isinstance(hw["ticks_per_word"], int) and isinstance(hw["delay"], int)
-    assert 15 <= hw["power_uw"] <= 20
+    assert hw["power_uw"] == pytest.approx(70e-3 / 4096 * 1e6)  # one core's share of 70 mW
     assert hw["cores_placed"] == hw["cores"] and hw["active_cores"] == 1
     # activity-based estimate: static power of one core plus the events' energy
-    assert 42e3 / 4096 < hw["power_uw_activity"] < 42e3 / 4096 + 10
+    static = 42e3 / 4096  # µW, one core
+    assert static + 0.5 < hw["power_uw_activity"] < static + 1.5  # observed static + 0.93
+    assert 4000 < hw["synaptic_events_per_word"] < 8000  # observed 5,972
     assert hw["synaptic_events_per_word"] > 0
     assert isinstance(res["seed"], int) and isinstance(res["wall_seconds"], float)
 
@@ -93,7 +98,7 @@ def test_carried_membrane_closes_most_of_the_gap(small_run):
     conv = small_run.to_json()["conversion"]
     assert small_run.integer.carry_residual
     cleared = conv["integer_net_cleared_each_word"]
-    assert conv["exact_share"] > cleared["exact_share"] + 0.05
+    assert conv["exact_share"] > cleared["exact_share"] + 0.10  # observed 0.841 against 0.704
     assert conv["prediction_differs_share"] <= cleared["prediction_differs_share"]
 
 

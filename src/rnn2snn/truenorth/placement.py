@@ -31,9 +31,6 @@ def place(snn: SpikingRNN) -> NetworkConfig:
     bits = np.asarray(snn.bits).astype(bool)  # (4, H, S)
     n_in, h = snn.n_inputs, snn.n_hidden
     groups = partition_neurons(bits, n_in, snn.groups)
-    core_of = np.empty(h, dtype=np.int64)
-    for c, g in enumerate(groups):
-        core_of[g] = c
     # axons of each core: (source, type) pairs its neurons use, sources in order, types 0..3
     axon_lists = []
     for g in groups:
