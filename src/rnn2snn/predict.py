@@ -85,7 +85,3 @@ def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str])
             warnings=tuple(warnings)))
     return out
 
-
-def predict_question(model_dir: str | os.PathLike, question: str) -> Prediction:
-    """One text's :class:`Prediction` (see :func:`predict_texts`)."""
-    return predict_texts(model_dir, [question])[0]

@@ -45,8 +45,10 @@ def input_spikes(x: np.ndarray, lengths: np.ndarray, ticks_per_word: int, schedu
     for s in schedules:
         m = schedule_mask(x, ticks_per_word, s) & valid[:, :, None, None]  # (B, L, P, T)
         parts.append(m.transpose(1, 3, 0, 2).reshape(steps * ticks_per_word, batch, -1))
-    spikes = np.concatenate(parts, axis=2).astype(np.float32)
-    return np.concatenate([spikes, np.zeros((flush_ticks,) + spikes.shape[1:], np.float32)])
+    spikes = np.zeros((WordClock(ticks_per_word, flush_ticks).total_ticks(steps), batch,
+                       sum(p.shape[2] for p in parts)), dtype=np.float32)
+    spikes[: steps * ticks_per_word] = np.concatenate(parts, axis=2)
+    return spikes
 
 
 def _setting(value, meta: dict, key: str):

@@ -96,7 +96,8 @@ def place(snn: SpikingRNN) -> NetworkConfig:
     return NetworkConfig(cores=cores, inputs=inputs, outputs=outputs, ports=ports)
 
 
-def _port_map(config: NetworkConfig) -> PortMap:
+def port_map(config: NetworkConfig) -> PortMap:
+    """The configuration's port map, or a clear error for one rnn2snn did not export."""
     if config.ports is None:
         raise HardwareLimitError("this configuration has no port map (how word-level data maps onto "
                                  "its ports): it was not exported by rnn2snn")
@@ -109,7 +110,7 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray) -> np.ndarray:
     A port carrying projection unit ``i`` on type ``g`` spikes where the word's
     schedule for that type places level ``x[·, k, i]``.
     """
-    m = _port_map(config)
+    m = port_map(config)
     T = m.ticks_per_word
     x = np.asarray(x, dtype=np.int64)
     batch, steps, _ = x.shape
@@ -128,7 +129,7 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray) -> np.ndarray:
 def decode_counts(config: NetworkConfig, outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Spike counts per word window (B, L, H) from output port spikes (B, ticks, ports),
     with the windows of :class:`~rnn2snn.spiking.clock.WordClock`."""
-    m = _port_map(config)
+    m = port_map(config)
     per_port = m.clock.counts(np.asarray(outputs, dtype=bool), lengths)  # (B, L, ports)
     counts = np.zeros(per_port.shape[:2] + (m.n_hidden,), dtype=np.int64)
     np.add.at(counts, (slice(None), slice(None), np.array(m.output_port_unit, dtype=np.int64)),

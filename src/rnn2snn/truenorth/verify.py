@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn2snn.errors import HardwareLimitError
 from rnn2snn.spiking.network import SpikingRNN, simulate
 from rnn2snn.truenorth.config import NetworkConfig
-from rnn2snn.truenorth.placement import decode_counts, encode_inputs
+from rnn2snn.truenorth.placement import decode_counts, encode_inputs, port_map
 from rnn2snn.truenorth.simulator import CoreRun, run_cores
 
 
@@ -37,10 +36,9 @@ def verify(snn: SpikingRNN, config: NetworkConfig, x: np.ndarray, lengths: np.nd
     unit it copies, on each tick inside the question (its words and flush ticks).
     """
     lengths = np.asarray(lengths, dtype=np.int64)
-    if config.ports is None:
-        raise HardwareLimitError("verify needs a configuration exported by rnn2snn (with its port map)")
-    clock = config.ports.clock
-    units = [np.array(u, dtype=np.int64) for u in config.ports.neuron_unit]
+    ports = port_map(config)
+    clock = ports.clock
+    units = [np.array(u, dtype=np.int64) for u in ports.neuron_unit]
     compared = mismatches = spikes = 0
     counts_equal = True
     last = None
