@@ -42,6 +42,11 @@ def test_pareto_front_and_selection():
     assert select_best(rows)["hidden_dim"] == 64  # validation decides, not test
     best1 = select_best(rows, max_cores=1)
     assert best1["hidden_dim"] == 16 and best1["runs"] == 2 and best1["val_spiking"] == pytest.approx(0.80)
+    # per-run results (a teacher's accuracy, the first-k curve) differ between seeds and
+    # must not split one design into several
+    for r, t in zip(rows, (0.90, 0.91, 0.92, 0.93), strict=True):
+        r.update(teacher_val=t, teacher_test=t, first_k_val=str(t), first_k_test=str(t))
+    assert select_best(rows, max_cores=1)["runs"] == 2
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +149,26 @@ def test_grid_reaches_distillation_ensemble_and_vectors():
     assert (cfg.distill, cfg.ensemble, cfg.vectors, cfg.embed_dim) == (0.5, 4, "glove-6b-50d", 50)
     with pytest.raises(Rnn2SnnError, match="distill"):
         point_config(get_preset("paper"), {"distill": 1.5})
+
+
+def test_frontier_merges_sweeps_and_expands_ensembles(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "frontier.py"
+    spec = importlib.util.spec_from_file_location("frontier", path)
+    frontier = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(frontier)
+    ens = {"hidden_dim": 256, "ensemble": 3, "seed": 0, "cores": 48, "power_uw": 820.3,
+           "val_spiking": 0.92, "test_spiking": 0.91, "val_float": 0.93, "teacher_test": 0.91,
+           "first_k_val": "0.9000 0.9100 0.9200", "first_k_test": "0.8900 0.9050 0.9100"}
+    write_sweep(ROWS, tmp_path / "a")
+    write_sweep([ens], tmp_path / "b")
+    rows = frontier.merged_rows([tmp_path / "a", tmp_path / "b"])
+    assert [r["sweep"] for r in rows] == ["a", "a", "b", "b", "b"]
+    k1, k2 = rows[3:]
+    assert (k1["ensemble"], k1["cores"], k1["val_spiking"], k1["test_spiking"]) == (1, 16, 0.90, 0.89)
+    assert (k2["ensemble"], k2["cores"], k2["power_uw"]) == (2, 32, pytest.approx(820.3 * 2 / 3))
+    assert "val_float" not in k1 and k1["hidden_dim"] == 256 and k1["teacher_test"] == 0.91
+    with pytest.raises(Rnn2SnnError, match="no sweep.json"):
+        frontier.merged_rows([tmp_path])

@@ -256,7 +256,8 @@ def select_best(rows: list[dict], max_cores: int | None = None,
 
 
 _RESULT_KEYS = {"cores", "axons", "neurons", "power_uw", "power_uw_activity", "conversion_loss_points",
-                "prediction_differs_share", "exact_count_share", "seconds"} | {
+                "prediction_differs_share", "exact_count_share", "seconds", "teacher_val", "teacher_test",
+                "first_k_val", "first_k_test"} | {
     f"{p}_{s}" for p in ("val", "test") for s in ("float", "fan_in", "weights", "activities", "spiking")}
 
 
