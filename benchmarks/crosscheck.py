@@ -171,7 +171,7 @@ def sanafe_part(snn, x, run_lengths) -> dict:
     from rnn2snn.truenorth.placement import encode_inputs, place
 
     config = place(snn)
-    return sanafe_crosscheck(config, encode_inputs(config, x), snn.config.clock.end(run_lengths))
+    return sanafe_crosscheck(config, encode_inputs(config, x, run_lengths), snn.config.clock.end(run_lengths))
 
 
 def main() -> int:

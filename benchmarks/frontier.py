@@ -28,10 +28,9 @@ def first_k_rows(row: dict) -> list[dict]:
     vals = [float(v) for v in row["first_k_val"].split()]
     tests = [float(v) for v in row["first_k_test"].split()]
     big = len(vals)
-    keep = ("sweep", "teacher_val", "teacher_test")
-    return [{**{k: row[k] for k in keep if k in row}, **{k: v for k, v in row.items()
-                                                        if k not in _RESULT_KEYS and k not in keep
-                                                        and not k.startswith("first_k")},
+    # the design's own settings, not its results (the teacher is drawn once, from its row)
+    design = {k: v for k, v in row.items() if k not in _RESULT_KEYS}
+    return [{**design,
              "ensemble": k, "cores": row["cores"] * k // big, "power_uw": row["power_uw"] * k / big,
              "val_spiking": vals[k - 1], "test_spiking": tests[k - 1], "derived": f"first {k} of {big}"}
             for k in range(1, big)]

@@ -72,11 +72,11 @@ def main() -> int:
     network_s, rec = timed(lambda: simulate(snn, x, run_lengths), args.repeat)
 
     def core():
-        return run_cores(config, encode_inputs(config, x))
+        return run_cores(config, encode_inputs(config, x, run_lengths))
 
     core_s, run = timed(core, args.repeat)
     cfg_dict = config_to_dict(config)
-    inputs = encode_inputs(config, x)
+    inputs = encode_inputs(config, x, run_lengths)
     brian_s, brian = timed(lambda: run_brian2(cfg_dict, inputs), 1)
     outputs = [p.index for p in config.outputs]
     same = bool(np.array_equal(decode_counts(config, run.outputs, run_lengths), rec.counts)

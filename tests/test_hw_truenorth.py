@@ -22,8 +22,8 @@ import pytest
 from naive_truenorth import naive_events, naive_network, naive_run, naive_schedule, naive_split
 
 from rnn2snn.constrain.integer import IntegerRNN
-from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.network import SpikingConfig, convert, split_weights
+from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
+from rnn2snn.spiking.network import SpikingConfig, convert, simulate, split_weights
 from rnn2snn.truenorth import power as P
 from rnn2snn.truenorth.config import NetworkConfig
 from rnn2snn.truenorth.config_io import config_from_dict, load_config, save_config
@@ -257,6 +257,31 @@ def test_encode_inputs_and_decode_counts_by_hand():
         decode_counts(bare, outputs, [1, 1])
 
 
+def test_encode_inputs_blanks_words_past_each_length():
+    """Padding may hold any level: with lengths, the core run sends nothing after a
+    question's last word (flush ticks included) and equals the network-level simulator."""
+    rng = np.random.default_rng(3)
+    net = IntegerRNN(w_in=rng.integers(-8, 8, size=(5, 4)), w_rec=rng.integers(-8, 8, size=(5, 5)),
+                     threshold=rng.integers(5, 30, size=5))
+    cfg = SpikingConfig(flush_ticks=3)
+    snn = convert(net, cfg)
+    config = place(snn)
+    x = rng.integers(1, 16, size=(3, 4, 4))  # no zero level anywhere, padding included
+    lengths = np.array([4, 2, 1])
+    spikes = encode_inputs(config, x, lengths)
+    for b, n in enumerate(lengths):
+        assert spikes[b, : n * 15].any() and not spikes[b, n * 15:].any()
+    assert np.array_equal(spikes[0], encode_inputs(config, x)[0])  # the full-length question
+    run = run_cores(config, spikes)
+    assert np.array_equal(decode_counts(config, run.outputs, lengths), simulate(snn, x, lengths).counts)
+    assert encode_inputs(config, x)[1, 30:].any()  # without lengths the padding is sent
+    for bad in ([4, 2], [4, 2, -1], 3):
+        with pytest.raises(Rnn2SnnError, match=r"^lengths: expected 3 word counts ≥ 0, one per sequence"):
+            encode_inputs(config, x, bad)
+    assert not encode_inputs(config, x, [0, 0, 0]).any()
+    assert np.array_equal(encode_inputs(config, x, [9, 9, 9]), encode_inputs(config, x))
+
+
 def test_inhibitory_inputs_only():
     """Inputs that only inhibit (w = −8: the −8 type alone) still reach their ports."""
     net = IntegerRNN(w_in=np.array([[-8, -8]]), w_rec=np.zeros((1, 1), dtype=np.int64), threshold=3)
@@ -279,10 +304,12 @@ def test_decode_counts_sums_ports_of_the_same_unit():
 
 
 def test_place_refuses_too_many_copies_on_a_core():
-    """60 neurons each read by all 60 on all four types: 60 × (4 + 1) copies > 256."""
+    """60 neurons each read by all 60 on all four types, held on one core (``groups``):
+    60 × (4 + 1) copies > 256. Without groups the split spreads them (next section)."""
     w = np.full((60, 60), -1)
-    net = IntegerRNN(w_in=np.zeros((60, 1), dtype=np.int64), w_rec=w, threshold=1)
-    with pytest.raises(HardwareLimitError, match="over the limit of 256"):
+    net = IntegerRNN(w_in=np.zeros((60, 1), dtype=np.int64), w_rec=w, threshold=1,
+                     groups=(tuple(range(60)),))
+    with pytest.raises(HardwareLimitError, match="300 neurons with copies, over the limit of 256"):
         place(convert(net))
 
 
@@ -396,6 +423,59 @@ def test_greedy_split_when_the_copies_bind():
     check_split(bits.astype(bool), 1, groups)
     r = count_resources(bits, 1)
     assert r.cores == 2 and r.neurons == 1 + 5 * 59
+
+
+def test_greedy_split_reruns_when_the_split_adds_copies():
+    """60 neurons all-to-all on 4 types: one core would need 60 · 5 = 300 neurons, and every
+    core a neuron is read on adds 4 copies of it, so k cores hold 256 // (4k + 1) neurons
+    each: 2 cores 28, 3 cores 19, 4 cores 15 — the first split that fits is 4 × 15. The
+    one-core estimate alone (51 + 9) would be refused by its own check."""
+    h = 60
+    w = np.full((h, 1 + h), -1, dtype=np.int64)
+    w[:, 0] = 1
+    bits = split_weights(w)
+    groups = partition_neurons(bits, 1)
+    assert [len(g) for g in groups] == [15, 15, 15, 15]
+    assert core_usage(bits, 1, groups)[1] == [255, 255, 255, 255]
+    check_split(bits.astype(bool), 1, groups)
+    net = IntegerRNN(w_in=w[:, :1], w_rec=w[:, 1:], threshold=2)
+    config = place(convert(net))
+    assert len(config.cores) == 4
+    x = np.array([[[9], [15], [0]]])
+    counts = decode_counts(config, run_cores(config, encode_inputs(config, x)).outputs, [3])
+    want, _ = naive_network(net.weights.tolist(), 1, [2] * h, [2] * h, [1] * h, x[0].tolist(), 3,
+                            15, 15, 15, "early", "early", 0)
+    assert counts[0].tolist() == want and counts.sum() > 0
+
+
+def test_one_greedy_pass_counts_copies_as_on_one_core():
+    """One pass at a given budget: neuron j costs 1 + the axon types it is read on anywhere
+    (the output port and one copy per type): 59 neurons read on 4 types cost 5 each,
+    neuron 0, read on 2 types, costs 3; a core takes neurons while their cost fits."""
+    from rnn2snn.truenorth.resources import _greedy_split
+
+    h = 60
+    w = np.full((h, 1 + h), -1, dtype=np.int64)
+    w[:, 0] = 1
+    w[:, 1] = 3  # neuron 0 is read on types 1 and 2 only: it costs 3
+    bits = split_weights(w).astype(bool)
+    assert [len(g) for g in _greedy_split(bits, 1, 75)] == [15, 15, 15, 15]  # 3 + 14·5 = 73, +5 > 75
+    assert [len(g) for g in _greedy_split(bits, 1, 73)] == [15, 14, 14, 14, 3]
+    assert [len(g) for g in _greedy_split(bits, 1, 72)] == [14, 14, 14, 14, 4]
+    assert [len(g) for g in _greedy_split(bits, 1, 256)] == [51, 9]
+
+
+def test_greedy_split_refuses_a_layer_no_split_holds():
+    """Neurons 1…64 each read 256 axons (neuron 0 and 63 inputs of their own, 4 types), so
+    each sits alone on its core, and neuron 0 is read on 4 types on 64 cores: 257 copies."""
+    h, per = 65, 63
+    n_in = (h - 1) * per
+    w = np.zeros((h, n_in + h), dtype=np.int64)
+    for j in range(1, h):
+        w[j, (j - 1) * per: j * per] = -1
+        w[j, n_in] = -1
+    with pytest.raises(HardwareLimitError, match=r"^core \d+: 257 neurons with copies, over the limit"):
+        partition_neurons(split_weights(w), n_in)
 
 
 def test_count_resources_follows_the_given_groups():

@@ -196,7 +196,7 @@ def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray) -
     config = place(snn)
     clock = snn.config.clock
     until = clock.end(run_lengths)
-    run = run_cores(config, encode_inputs(config, x), until=until)
+    run = run_cores(config, encode_inputs(config, x, run_lengths), until=until)
     ticks = float(until.sum())
     words = float(np.sum(run_lengths))
     power = activity_power_uw(len(config.cores), run.synaptic_events, run.spikes, ticks)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn2snn.errors import HardwareLimitError
+from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingRNN, schedule_mask
 from rnn2snn.truenorth import limits as L
 from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
@@ -104,16 +104,24 @@ def port_map(config: NetworkConfig) -> PortMap:
     return config.ports
 
 
-def encode_inputs(config: NetworkConfig, x: np.ndarray) -> np.ndarray:
+def encode_inputs(config: NetworkConfig, x: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
     """Input port spikes (B, ticks, ports) for input levels ``x`` (B, L, P).
 
     A port carrying projection unit ``i`` on type ``g`` spikes where the word's
-    schedule for that type places level ``x[·, k, i]``.
+    schedule for that type places level ``x[·, k, i]``. With ``lengths`` (B,), words
+    at or past a sequence's length send nothing, as in the network-level
+    :func:`~rnn2snn.spiking.network.simulate` (padding may hold any level).
     """
     m = port_map(config)
     T = m.ticks_per_word
     x = np.asarray(x, dtype=np.int64)
     batch, steps, _ = x.shape
+    if lengths is not None:
+        lengths = np.asarray(lengths)
+        if lengths.shape != (batch,) or (lengths < 0).any():
+            raise Rnn2SnnError(f"lengths: expected {batch} word counts ≥ 0, one per sequence of x, "
+                               f"got {lengths.tolist()}")
+        x = np.where((np.arange(steps)[None, :] < lengths[:, None])[..., None], x, 0)
     ticks = m.clock.total_ticks(steps)
     src = np.array(m.input_port_source, dtype=np.int64).reshape(-1, 2)
     out = np.zeros((batch, ticks, len(src)), dtype=bool)

@@ -75,22 +75,37 @@ def partition_neurons(bits: np.ndarray, n_inputs: int,
 
     With ``groups`` (from a block-sparse fan-in, see
     :func:`rnn2snn.constrain.steps.block_fan_in_mask`) those, checked; otherwise a
-    greedy split in neuron order: a core takes neurons while the axons they read
-    and the neurons they need (as if the layer were on one core) fit.
+    greedy split in neuron order: a core takes neurons while the axons they read and the
+    neurons they need fit. The copies a neuron needs depend on the split (one per axon
+    it feeds, on every core), so the greedy pass estimates them as if the layer sat on
+    one core and is rerun with a smaller neuron budget until the real count fits; a
+    layer this in-order split cannot hold is refused (give ``groups`` to place it).
     """
     bits = np.asarray(bits).astype(bool)
     if groups is not None:
         out = [np.asarray(g, dtype=np.int64) for g in groups]
         check_groups(bits, n_inputs, out)
         return out
-    h = bits.shape[1]
+    budget = L.NEURONS_PER_CORE
+    while True:
+        out = _greedy_split(bits, n_inputs, budget)
+        neurons = core_usage(bits, n_inputs, out)[1]
+        if all(n <= L.NEURONS_PER_CORE for n in neurons) or len(out) == bits.shape[1]:
+            break
+        budget = budget * L.NEURONS_PER_CORE // max(neurons)  # < budget: the worst core is over
+    check_groups(bits, n_inputs, out)  # refuses, naming the core, what this split cannot hold
+    return out
+
+
+def _greedy_split(bits: np.ndarray, n_inputs: int, budget: int) -> list[np.ndarray]:
+    """Cores in neuron order, each within 256 axons and ``budget`` one-core neuron copies."""
     copies = axon_types_used(bits)[:, n_inputs:].sum(axis=0) + 1
     cores: list[list[int]] = []
     current: list[int] = []
-    for j in range(h):
+    for j in range(bits.shape[1]):
         trial = current + [j]
         axons = int(bits[:, trial, :].any(axis=1).sum())
-        if current and (axons > L.AXONS_PER_CORE or int(copies[trial].sum()) > L.NEURONS_PER_CORE):
+        if current and (axons > L.AXONS_PER_CORE or int(copies[trial].sum()) > budget):
             cores.append(current)
             trial = [j]
             axons = int(bits[:, trial, :].any(axis=1).sum())
@@ -101,9 +116,7 @@ def partition_neurons(bits: np.ndarray, n_inputs: int,
         current = trial
     if current:
         cores.append(current)
-    out = [np.array(c, dtype=np.int64) for c in cores]
-    check_groups(bits, n_inputs, out)
-    return out
+    return [np.array(c, dtype=np.int64) for c in cores]
 
 
 def count_resources(bits: np.ndarray, n_inputs: int, groups: list | None = None) -> Resources:

@@ -47,7 +47,7 @@ def verify(snn: SpikingRNN, config: NetworkConfig, x: np.ndarray, lengths: np.nd
         steps = int(lb.max())
         xb = xb[:, :steps]
         net = simulate(snn, xb, lb, record=True)
-        run = run_cores(config, encode_inputs(config, xb), record=True)
+        run = run_cores(config, encode_inputs(config, xb, lb), record=True)
         ticks = net.raster.shape[1]
         inside = clock.inside(lb, ticks)  # (B, ticks)
         for c, u in enumerate(units):
