@@ -74,3 +74,20 @@ def test_members_that_cannot_be_stacked_are_refused():
                            a.readout, a.classes)
     with pytest.raises(Rnn2SnnError, match="member 1.*vocabulary"):
         combine([a, other])
+
+
+def test_vote_and_mean_combinations_by_hand():
+    """Three members, two questions: the vote follows the majority, ties go to the mean."""
+    from types import SimpleNamespace
+
+    from rnn2snn.pipeline import _mean_accuracy, _vote_accuracy
+
+    def member(*rows):
+        return SimpleNamespace(extra={"spiking_logits": (np.array(rows, dtype=float), None)})
+
+    # question 0: votes 1, 1, 0 but member 2 is very sure of 0 → vote 1, mean 0
+    # question 1: votes 0, 1, 2 (a tie) → the mean decides: 2
+    members = [member([0, 1, 0], [5, 0, 0]), member([0, 1, 0], [0, 5, 0]), member([9, 0, 0], [0, 0, 6])]
+    assert _vote_accuracy(members, 0, np.array([1, 2])) == 1.0
+    assert _mean_accuracy(members, 0, np.array([0, 2])) == 1.0
+    assert _vote_accuracy(members, 0, np.array([0, 0])) == 0.0

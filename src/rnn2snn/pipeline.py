@@ -322,6 +322,17 @@ def _mean_accuracy(members: list[PipelineResult], split: int, labels: np.ndarray
     return float((logits.argmax(1) == labels).mean())
 
 
+def _vote_accuracy(members: list[PipelineResult], split: int, labels: np.ndarray) -> float:
+    """Majority vote of the members' spiking predictions (ties: the mean of their scores) —
+    the other usual combination, measured beside the mean to choose between them."""
+    logits = np.stack([m.extra["spiking_logits"][split] for m in members])  # (K, N, C)
+    votes = np.zeros(logits.shape[1:])
+    np.add.at(votes, (np.arange(logits.shape[1])[None, :], logits.argmax(2)), 1.0)
+    tie_break = logits.mean(0) - logits.mean(0).min(1, keepdims=True)
+    tie_break /= tie_break.max(1, keepdims=True) + 1.0  # in [0, 1): only ties move
+    return float(((votes + tie_break).argmax(1) == labels).mean())
+
+
 def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequences, test: Sequences,
                     config: PipelineConfig, log) -> PipelineResult:
     """Stack the converted members into one program (:func:`rnn2snn.ensemble.combine`) and
@@ -360,6 +371,11 @@ def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequence
         # program of those k members computes), k = 1 … K: K is chosen on validation
         "first_k_spiking_val": [_mean_accuracy(members[:k], 0, val.labels) for k in ks],
         "first_k_spiking_test": [_mean_accuracy(members[:k], 1, test.labels) for k in ks],
+        # the combination rule: the mean (one exact affine readout) against a majority vote
+        "rule_spiking_val": {"mean": _mean_accuracy(members, 0, val.labels),
+                             "vote": _vote_accuracy(members, 0, val.labels)},
+        "rule_spiking_test": {"mean": _mean_accuracy(members, 1, test.labels),
+                              "vote": _vote_accuracy(members, 1, test.labels)},
     }
     return result
 
