@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.sweep import _RESULT_KEYS, write_sweep
+from rnn2snn.sweep import RESULT_KEYS, write_sweep
 
 
 def first_k_rows(row: dict) -> list[dict]:
@@ -29,7 +29,7 @@ def first_k_rows(row: dict) -> list[dict]:
     tests = [float(v) for v in row["first_k_test"].split()]
     big = len(vals)
     # the design's own settings, not its results (the teacher is drawn once, from its row)
-    design = {k: v for k, v in row.items() if k not in _RESULT_KEYS}
+    design = {k: v for k, v in row.items() if k not in RESULT_KEYS}
     return [{**design,
              "ensemble": k, "cores": row["cores"] * k // big, "power_uw": row["power_uw"] * k / big,
              "val_spiking": vals[k - 1], "test_spiking": tests[k - 1], "derived": f"first {k} of {big}"}

@@ -247,7 +247,7 @@ def select_best(rows: list[dict], max_cores: int | None = None,
     for r in rows:
         if max_cores is not None and r["cores"] > max_cores:
             continue
-        key = tuple((k, v) for k, v in r.items() if k not in _RESULT_KEYS and k != "seed")
+        key = tuple((k, v) for k, v in r.items() if k not in RESULT_KEYS and k != "seed")
         groups.setdefault(key, []).append(r)
     if not groups:
         return None
@@ -255,9 +255,10 @@ def select_best(rows: list[dict], max_cores: int | None = None,
     return {**dict(key), score: sum(m[score] for m in members) / len(members), "runs": len(members)}
 
 
-_RESULT_KEYS = {"cores", "axons", "neurons", "power_uw", "power_uw_activity", "conversion_loss_points",
-                "prediction_differs_share", "exact_count_share", "seconds", "teacher_val", "teacher_test",
-                "first_k_val", "first_k_test"} | {
+#: Columns of a sweep row that a run measured (the rest name the design it ran).
+RESULT_KEYS = {"cores", "axons", "neurons", "power_uw", "power_uw_activity", "conversion_loss_points",
+               "prediction_differs_share", "exact_count_share", "seconds", "teacher_val", "teacher_test",
+               "first_k_val", "first_k_test"} | {
     f"{p}_{s}" for p in ("val", "test") for s in ("float", "fan_in", "weights", "activities", "spiking")}
 
 
