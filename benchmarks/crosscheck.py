@@ -149,11 +149,23 @@ def load_case(model_dir, data_dir=None, limit=None):
     program on the TREC test questions (the packaged copy unless ``data_dir``)."""
     from rnn2snn.data import load_trec
     from rnn2snn.data.text import Vocabulary, encode
+    from rnn2snn.data.trec import trec_label_set
+    from rnn2snn.errors import Rnn2SnnError
     from rnn2snn.program import load_program
 
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise Rnn2SnnError(f"--limit {limit!r}: must be a whole number ≥ 1 (leave it out for all)")
     program = load_program(model_dir)
-    _, test = load_trec(data_dir)
-    if limit:
+    if program.vocab is None:
+        raise Rnn2SnnError(f"--model {model_dir}: this program reads real-valued features, not TREC "
+                           "questions; cross-check it from Python with norse_crosscheck(snn, x, "
+                           "lengths, readout_fn) on your feature arrays")
+    labels = trec_label_set(program.classes)
+    if labels is None:
+        raise Rnn2SnnError(f"--model {model_dir}: its classes ({', '.join(program.classes[:8])}) are "
+                           "not TREC's; this benchmark runs TREC's test questions")
+    _, test = load_trec(data_dir, labels)
+    if limit is not None:
         test = test.subset(range(min(limit, len(test.labels))))
     data = encode(test, Vocabulary(list(program.vocab)), list(program.classes))
     x = program.sources(program.encode(data.inputs), data.lengths)
@@ -174,19 +186,36 @@ def sanafe_part(snn, x, run_lengths) -> dict:
     return sanafe_crosscheck(config, encode_inputs(config, x, run_lengths), snn.config.clock.end(run_lengths))
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number ≥ 1 (``--limit 0`` once meant all, silently)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value} (leave --limit out for all)")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="program folder (e.g. runs/reproduce/model)")
     parser.add_argument("--data-dir", help="TREC folder (default: the copy inside the package)")
     parser.add_argument("--json", required=True, help="where to write the results")
-    parser.add_argument("--limit", type=int, help="first N test questions only")
+    parser.add_argument("--limit", type=_at_least_one, metavar="N",
+                        help="first N test questions only, N ≥ 1 (default: all)")
     parser.add_argument("--skip", choices=("norse", "sanafe"), action="append", default=[],
                         help="leave one simulator out")
     args = parser.parse_args()
 
-    from rnn2snn._atomic import write_json_atomic
+    from rnn2snn._atomic import check_target_file, write_json_atomic
+    from rnn2snn.errors import Rnn2SnnError
 
-    program, snn, x, run_lengths, readout, labels = load_case(args.model, args.data_dir, args.limit)
+    try:
+        check_target_file(args.json)  # before the long work: a folder or a device is refused
+        program, snn, x, run_lengths, readout, labels = load_case(args.model, args.data_dir, args.limit)
+    except Rnn2SnnError as exc:
+        parser.error(str(exc))
     out = {"model": str(args.model), "questions": int(len(labels)),
            "target": program.provenance.get("config", {}).get("target", "truenorth")}
     if "norse" not in args.skip:

@@ -50,7 +50,11 @@ class SpeakerRNN(nn.Module):
 
 def load(split: str):
     """Zero-padded frames (N, 29, 12) float32, lengths (N,), speaker labels 0…8 (N,)."""
-    from sktime.datasets import load_japanese_vowels
+    try:
+        from sktime.datasets import load_japanese_vowels
+    except ImportError as exc:
+        raise SystemExit(f"examples/japanese_vowels.py needs sktime ({exc}): "
+                         "pip install -e '.[examples]'") from None
 
     X, y = load_japanese_vowels(split=split, return_X_y=True)
     seqs = [np.stack([X.iloc[i, j].dropna().to_numpy() for j in range(X.shape[1])], axis=1)
@@ -113,6 +117,8 @@ def main() -> None:
            "model_dir": str(model_dir), "verify_mismatches": check.mismatches,
            "verify_neuron_ticks": check.spikes_compared,
            "conversion_loss_points": result.to_json()["conversion"]["loss_points"],
+           "val_stages": {s.name: s.val_accuracy for s in result.stages},
+           "warnings": [w.message for w in result.warnings],  # the loss guard's (rnn2snn.guard)
            "seconds": round(time.perf_counter() - start, 1)}
     print(json.dumps(out, indent=1))
     if args.json:

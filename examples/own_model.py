@@ -94,6 +94,8 @@ def main() -> None:
            "model_dir": str(model_dir), "verify_mismatches": check.mismatches,
            "verify_neuron_ticks": check.spikes_compared,
            "conversion_loss_points": result.to_json()["conversion"]["loss_points"],
+           "val_stages": {s.name: s.val_accuracy for s in result.stages},
+           "warnings": [w.message for w in result.warnings],  # the loss guard's (rnn2snn.guard)
            "seconds": round(time.perf_counter() - start, 1)}
     print(json.dumps(out, indent=1))
     if args.json:

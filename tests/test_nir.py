@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import warnings
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from extras import need
 
 from rnn2snn.backends.nir import (
     NirExportWarning,
@@ -22,7 +24,7 @@ from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.spiking.network import SpikingConfig, SpikingRNN, simulate, split_weights
 from rnn2snn.spiking.neuron import NeuronParams
 
-nir = pytest.importorskip("nir")
+nir = need("nir")
 
 STANDARD = {"Input", "Linear", "IF", "Output"}
 
@@ -93,8 +95,8 @@ def test_truenorth_exact_program_is_refused_when_exact_and_warned_otherwise():
     assert nir_differences(nir_exact_neurons(12, 4)) == []
 
 
-norse_run = pytest.importorskip("rnn2snn.backends.norse_run")
-pytest.importorskip("norse")
+need("norse")
+norse_run = importlib.import_module("rnn2snn.backends.norse_run")  # imports norse
 
 
 @pytest.mark.parametrize("d", [1, 2, 15])

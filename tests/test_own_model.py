@@ -90,7 +90,7 @@ def _data(n, tokens=True, seed=0):
 def test_two_layer_stacked_rnn_converts_and_verifies_spike_for_spike(tokens, tmp_path):
     torch.manual_seed(0)
     user = Net(tokens=tokens, proj=tokens, layers=2, bias=True)
-    result = rnn2snn.convert_model(user, _data(300, tokens), _data(60, tokens, seed=1), pooling="max",
+    result = rnn2snn.convert_model(user, _data(300, tokens), _data(60, tokens, seed=1), pooling="last",
                                    config=QUICK, progress=False, log=lambda *_: None)
     program = result.program
     assert len(program.layers) == 2 and program.lag == 1 and program.bias_layers == (0, 1)

@@ -33,7 +33,7 @@ def test_program_reproduces_the_pipelines_spiking_and_integer_figures(small_run)
     spk = simulate_program(p, test.inputs, test.lengths)
     assert float((spk.predictions == test.labels).mean()) == small_run.stage("spiking").test_accuracy
     integer = run_integer(p, test.inputs, test.lengths)
-    assert float((integer.predictions == test.labels).mean()) == small_run.stage("activities").test_accuracy
+    assert float((integer.predictions == test.labels).mean()) == small_run.conversion["test_integer_accuracy"]
 
 
 def test_predict_answers_each_question_and_warns(saved, small_run):

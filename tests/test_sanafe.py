@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from extras import need
 
 from rnn2snn.backends.sanafe import (
     SanafeInputError,
@@ -26,7 +27,7 @@ from rnn2snn.truenorth.simulator import run_cores
 
 @pytest.fixture(scope="module")
 def sanafe():
-    return pytest.importorskip("sanafe")
+    return need("sanafe")
 
 
 def _core(index, axon_types, crossbar, weights, targets, **neuron):

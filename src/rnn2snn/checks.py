@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -31,7 +32,7 @@ UNKNOWN_WARN_SHARE = 0.5
 # The command-line flag of each parameter that has one, named in the messages.
 _FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "seed", "embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "cores", "readout",
-    "vectors", "ticks_per_word", "delay")}
+    "vectors", "ticks_per_word", "delay", "max_cores", "ensemble")}
 
 
 class ParameterError(Rnn2SnnError, ValueError):
@@ -47,8 +48,24 @@ class ParameterLimitError(ParameterError, HardwareLimitError):
 
 
 def _name(parameter: str, value) -> str:
-    flag = _FLAGS.get(parameter)
-    return f"{parameter}={value!r}" + (f" ({flag})" if flag else "")
+    """``parameter=value`` as an API user wrote it; the CLI adds the flag (:func:`with_flags`)."""
+    return f"{parameter}={value!r}"
+
+
+# ``name=value`` of a parameter with a flag (not inside a quoted text), the value a repr: quoted,
+# or up to a space or separator.
+_NAMED = re.compile(r"(?<![\w.'\"])(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r")="
+                    r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s:,;()]+)")
+
+
+def with_flags(message: str) -> str:
+    """``message`` for a command-line user: the first ``name=value`` of a parameter that has a
+    flag gets the flag (``hidden_dim=0 (--hidden-dim) must be ≥ 1``). The CLI prints errors
+    and warnings through it; the API's messages name the parameter only."""
+    match = _NAMED.search(message)
+    if match is None or message[match.end():].startswith(" (--"):
+        return message
+    return f"{message[:match.end()]} ({_FLAGS[match.group(1)]}){message[match.end():]}"
 
 
 def _whole(parameter: str, value, lo: int | None = None, hi: int | None = None, why: str = "",
@@ -133,11 +150,13 @@ def check_spiking_config(cfg, activity_levels: int) -> None:
         raise ParameterError("spiking", f"spiking: {exc}") from None
 
 
-def check_pipeline_config(config) -> None:
+def check_pipeline_config(config, model=None) -> None:
     """Refuse a ``PipelineConfig`` the pipeline or a TrueNorth core cannot run, before any work.
 
     Raises :class:`ParameterError` (or :class:`ParameterLimitError` for a hardware
-    limit) naming the parameter, its value and the limit.
+    limit) naming the parameter, its value and the limit. ``model``: the
+    :class:`~rnn2snn.model.elman.ElmanConfig` of a user's model (``convert_model``), whose
+    layers and sources decide the cores instead of the config's sizes.
     """
     from rnn2snn.readouts import READOUTS
 
@@ -212,6 +231,116 @@ def check_pipeline_config(config) -> None:
         else:
             check_readable_file("vectors", config.vectors)
     check_extensions(config)
+    check_core_budget(config, model)
+
+
+def core_plan(config, model=None):
+    """The cores the run's layout takes, known before training
+    (:func:`rnn2snn.truenorth.resources.plan_cores`, the rule the resource count follows).
+
+    From the config the pipeline's own network (``proj_dim`` inputs, no bias input,
+    ``ensemble`` members); with ``model`` (an ``ElmanConfig``: ``convert_model``) that
+    model's sources and layers, one member.
+    """
+    from rnn2snn.truenorth.resources import plan_cores
+
+    if model is None:
+        return plan_cores(config.proj_dim, (config.hidden_dim,), config.max_fan_in, config.cores,
+                          getattr(config, "ensemble", 1))
+    return plan_cores(model.n_sources, model.hidden_dims, config.max_fan_in, config.cores)
+
+
+def cores_message(config, model=None) -> str:
+    """The line a run logs before training: the cores its layout takes, and the budget."""
+    max_cores = getattr(config, "max_cores", None)
+    budget = (f"within max_cores={max_cores}" if max_cores is not None
+              else "no max_cores budget set")
+    return f"cores: {core_plan(config, model).describe()}; {budget}"
+
+
+def _sources(config, model, plan) -> str:
+    """Where a neuron's candidate sources come from, with the setting that sets each."""
+    h = plan.layers[0]
+    if model is None:
+        return f"proj_dim + hidden_dim = {config.proj_dim} + {h} = {plan.candidates} sources"
+    if model.proj_dim:
+        inputs = f"a {model.proj_dim}-wide projection"
+    else:
+        channels = model.n_features or model.embed_dim
+        inputs = (f"{model.encoder_dim} input units ({channels} input channels, each split into its "
+                  f"positive and negative part)")
+    bias = f" + {model.n_layers} bias input" if model.bias else ""
+    return f"{plan.candidates} sources ({inputs}{bias} + {h} recurrent neurons)"
+
+
+def check_core_budget(config, model=None):
+    """Refuse, before training, a layout that may take more than ``max_cores`` cores; return its plan.
+
+    The budget is a promise about the result, so a layout whose count is known only
+    after the fan-in step (each neuron keeping its own sources) is judged by the most it
+    can take. The refusal names the count and the settings that reduce it.
+    """
+    max_cores = getattr(config, "max_cores", None)
+    if max_cores is not None:
+        _whole("max_cores", max_cores, 1, why="TrueNorth cores the converted layers may take in all")
+    layers = (config.hidden_dim,) if model is None else model.hidden_dims
+    if len(layers) > 1 and config.cores is not None:
+        raise ParameterError("cores", f"{_name('cores', config.cores)} spreads one recurrent layer over "
+                                      f"cores; this model has {len(layers)} stacked layers, which take "
+                                      f"one core each: leave cores unset")
+    plan = core_plan(config, model)
+    if max_cores is None or plan.high <= max_cores:
+        return plan
+    takes = f"takes {plan.count()}" if plan.exact else f"may take up to {plan.high} cores"
+    fixes = []
+    room = max_cores // plan.members  # cores each member may take
+    if plan.members > 1:
+        if max_cores >= plan.member_high:
+            fixes.append(f"{_name('ensemble', max_cores // plan.member_high)} or fewer members "
+                         f"(now {plan.members})")
+        else:
+            fixes.append(f"{_name('ensemble', max_cores)} or fewer members (now {plan.members}), each "
+                         f"on fewer cores")
+            room = 1
+    h = layers[0]
+    member_fixes: list[str] = []
+    if plan.rule == "blocks" and room < plan.member_high:
+        member_fixes.append(f"{_name('cores', room)} or fewer (now {config.cores}; each core then "
+                            f"holds more of the {h} recurrent neurons)")
+    elif plan.rule == "stacked" and room < plan.member_high:
+        member_fixes.append(f"{room} stacked recurrent layer{'s' if room > 1 else ''} or fewer "
+                            f"(now {len(layers)})")
+    elif plan.rule == "own" and room < plan.member_high:
+        from rnn2snn.truenorth.resources import plan_cores
+
+        sources, fan_in = plan.candidates - h, config.max_fan_in
+
+        def largest(fits, start: int) -> int | None:
+            """The largest value below ``start`` whose layout fits ``room`` cores (the plan's rule)."""
+            return next((v for v in range(start - 1, 0, -1) if fits(v)), None)
+
+        member_fixes.append(f"{_name('cores', room)} or fewer (the layer spread over exactly that many "
+                            f"cores, each reading one block of ≤ {fan_in} sources)")
+        one_core = L.AXONS_PER_CORE // L.AXON_TYPES  # sources one core's axons always hold
+        proj = largest(lambda v: plan_cores(v, (h,), fan_in).high <= room, config.proj_dim) \
+            if model is None else None
+        member_fixes.append((f"{_name('proj_dim', proj)} or fewer (" if proj else "fewer sources (")
+                            + f"now {_sources(config, model, plan)}; at most {one_core} take one core "
+                            f"whatever each neuron keeps)")
+        lower = largest(lambda v: plan_cores(sources, (h,), v).high <= room, fan_in)
+        if lower:
+            member_fixes.append(f"{_name('max_fan_in', lower)} or lower (now {fan_in}: a core then "
+                                f"holds {L.AXONS_PER_CORE} // ({L.AXON_TYPES} × {lower}) neurons "
+                                f"whatever they read)")
+        fewer = largest(lambda v: plan_cores(sources, (v,), fan_in).high <= room, h)
+        if fewer:
+            member_fixes.append(f"{_name('hidden_dim', fewer)} or fewer (now {h})")
+    if member_fixes:
+        heading = f"with each member on {room} core{'s' if room > 1 else ''}: " if plan.members > 1 else ""
+        fixes.append(heading + "; or ".join(member_fixes))
+    raise ParameterLimitError(
+        "max_cores", f"{_name('max_cores', max_cores)}: the layout {takes}, more than {max_cores} "
+                     f"(why: {plan.reason()}). To fit {max_cores}: " + "; or ".join(fixes))
 
 
 def check_extensions(config) -> None:
@@ -360,6 +489,6 @@ def _check_output_dir(given: str, kind: str) -> Path:
     return p
 
 
-__all__ = ["ParameterError", "ParameterLimitError", "check_data", "check_output_dir",
-           "check_pipeline_config", "check_readable_file", "check_spiking_config",
-           "check_train_config", "config_warnings"]
+__all__ = ["ParameterError", "ParameterLimitError", "check_core_budget", "check_data",
+           "check_output_dir", "check_pipeline_config", "check_readable_file", "check_spiking_config",
+           "check_train_config", "config_warnings", "core_plan", "cores_message"]

@@ -92,7 +92,7 @@ def _is_trec_coarse(args) -> bool:
 
 
 _REPRODUCE_KEYS = ("embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "vectors",
-                   "readout", "cores", "target", "distill", "ensemble")
+                   "readout", "cores", "max_cores", "target", "distill", "ensemble")
 
 
 def _reproduce_config(args):
@@ -110,13 +110,21 @@ def _reproduce_config(args):
     return replace(config, seed=args.seed, spiking=replace(config.spiking, **spk), **overrides)
 
 
+#: Output-folder locks the running command holds (:func:`rnn2snn.rundir.lock_folder`);
+#: :func:`main` releases them when the command returns, however it ends.
+_HELD: list = []
+
+
 def _warn(messages: list[str]) -> None:
+    from rnn2snn.checks import with_flags
+
     for m in messages:
-        print(f"rnn2snn: warning: {m}", file=sys.stderr)
+        print(f"rnn2snn: warning: {with_flags(m)}", file=sys.stderr)
 
 
 def cmd_reproduce(args) -> int:
     from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config, config_warnings
+    from rnn2snn.rundir import lock_folder
 
     start = time.perf_counter()
     # Everything checkable is checked before training (and before PyTorch is loaded):
@@ -124,6 +132,7 @@ def cmd_reproduce(args) -> int:
     config = _reproduce_config(args)
     check_pipeline_config(config)
     out = check_output_dir(args.out, "run")
+    _HELD.append(lock_folder(out))  # a second run on this --out is refused until main() returns
     train_ex, test_ex = _load_data(args)
     _warn(config_warnings(config) + check_data(train_ex, test_ex, config))
 
@@ -134,10 +143,11 @@ def cmd_reproduce(args) -> int:
     print(f"rnn2snn reproduce: {len(train_ex)} training, {len(test_ex)} test examples, "
           f"seed {args.seed}")
     with fixed_threads():  # figures independent of --threads and of the machine's core count
-        result = run_pipeline(train_ex, test_ex, config, progress=not args.quiet)
+        result = run_pipeline(train_ex, test_ex, config, progress=not args.quiet, log=print)
     result.wall_seconds = time.perf_counter() - start
     command = "rnn2snn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    results = write_run(result, out, command)
+    results = write_run(result, out, command, trec_coarse=_is_trec_coarse(args))
+    _warn([w.message for w in result.warnings])  # the loss guard's, again after the run (rnn2snn.guard)
     hw = results["hardware"]
     paper = " (Diehl et al. 0.74 on the chip)" if _is_trec_coarse(args) else ""
     print(f"spiking test accuracy {result.stage('spiking').test_accuracy:.3f}{paper}; "
@@ -148,25 +158,57 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
-def _question_file(path: str, encoding: str) -> list[str]:
-    """Non-blank lines of a question file (BOM, CR/CRLF/LF and the encoding handled by
-    :func:`rnn2snn.data.read_lines`)."""
-    from rnn2snn.data import read_lines
+#: Characters a question may have per word allowed (``--max-words``): a bound on one huge
+#: "word" as well, so no text can keep the simulator busy for minutes.
+CHARS_PER_WORD = 50
 
-    return [line for line in read_lines(path, encoding) if line.strip()]
+
+def _check_question(text: str, where: str, max_words: int) -> str:
+    """``text`` if it is one question ``predict`` can answer in time and print; else an error
+    naming ``where`` (``argument 2``, ``q.txt:7``, ``standard input:3``)."""
+    from rnn2snn.data.reading import quote
+    from rnn2snn.data.text import tokenize
+    from rnn2snn.errors import DataFormatError
+
+    bad = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # bytes the terminal's encoding could not decode (surrogateescape)
+        byte = f" (byte {ord(bad) - 0xDC00:#04x})" if 0xDC80 <= ord(bad) <= 0xDCFF else ""
+        raise DataFormatError(f"{where}: not valid {sys.getfilesystemencoding()} text{byte}; pass the "
+                              "question in that encoding, or put it in a file and name the file's "
+                              "encoding (--file FILE --encoding ENC)")
+    if len(text) > CHARS_PER_WORD * max_words:
+        raise DataFormatError(f"{where}: {quote(text)} is longer than a question may be "
+                              f"({CHARS_PER_WORD * max_words:,} characters: {CHARS_PER_WORD} per word "
+                              f"of --max-words {max_words}); split it, or raise --max-words")
+    if len(text.split(None, max_words)) > max_words or len(tokenize(text)) > max_words:
+        raise DataFormatError(f"{where}: {len(tokenize(text)):,} words, more than --max-words "
+                              f"{max_words}; split it, or raise --max-words")
+    return text
 
 
 def _read_texts(args) -> list[str]:
-    """Texts to classify: the arguments, the lines of --file, or standard input (one a line)."""
-    texts = list(args.question)
+    """Texts to classify: the arguments, the non-blank lines of --file, or those of standard
+    input — a file and standard input read by the same rules
+    (:func:`rnn2snn.data.reading.decode_lines`: ``--encoding``, byte-order mark, CR/CRLF/LF,
+    no NUL or undecodable byte) — each checked by :func:`_check_question`."""
+    from rnn2snn.data.reading import check_encoding, decode_lines, read_file_bytes
+
+    encoding = check_encoding(args.encoding)
+    found = [(f"argument {k}", text) for k, text in enumerate(args.question, 1)]
+    sources = []
     if args.file:
-        texts += _question_file(args.file, args.encoding)
+        sources.append((args.file, read_file_bytes(args.file)))
     if not args.question and not args.file:
         if sys.stdin is None or sys.stdin.isatty():
             raise Rnn2SnnError("predict: give the questions as arguments, with --file FILE, or on "
                                "standard input (one a line)")
-        texts += [line.rstrip("\r\n") for line in sys.stdin]
-    return texts
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read() if stream is not None else sys.stdin.read().encode(encoding)
+        sources.append(("standard input", raw))
+    for name, raw in sources:
+        found += [(f"{name}:{k}", line) for k, line in enumerate(decode_lines(raw, encoding, name), 1)
+                  if line.strip()]
+    return [_check_question(text, where, args.max_words) for where, text in found]
 
 
 def cmd_predict(args) -> int:
@@ -192,10 +234,37 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def _is_truenorth_export(path: Path) -> bool:
+    """Whether ``path`` starts as :func:`rnn2snn.truenorth.config_io.save_config` writes its files."""
+    from rnn2snn.truenorth.config_io import FORMAT
+
+    with open(path, "rb") as f:
+        return f.read(64).lstrip().startswith(b'{"format":"%s"' % FORMAT.encode())
+
+
 def _export_target(args, default_name: str) -> Path:
+    """The file ``export`` writes, checked before any work: a new path, or a regular file that
+    holds an earlier export of the same format (anything else only with ``--force``)."""
+    from rnn2snn._atomic import check_target_file
+    from rnn2snn.backends.nir import is_rnn2snn_nir
+
     out = Path(args.out) if args.out else Path(args.model) / default_name
     if out.is_dir():
         raise Rnn2SnnError(f"--out {out}: is a folder; give a file name (e.g. {out / default_name})")
+    try:
+        out = check_target_file(out)  # a device, a pipe, a socket: refused, never replaced
+    except Rnn2SnnError as exc:
+        raise Rnn2SnnError(f"--out {exc}") from None
+    if out.exists() and not args.force:
+        ours, kind = ((is_rnn2snn_nir, "NIR graph") if args.format == "nir"
+                      else (_is_truenorth_export, "TrueNorth configuration"))
+        try:
+            earlier = ours(out)
+        except OSError as exc:
+            raise Rnn2SnnError(f"--out {out}: cannot be read ({exc.strerror or exc})") from None
+        if not earlier:
+            raise Rnn2SnnError(f"--out {out}: exists and is not a {kind} written by rnn2snn export; "
+                               "not overwriting it (name another file, or pass --force)")
     return out
 
 
@@ -235,12 +304,25 @@ def cmd_export(args) -> int:
 def _program_test_data(args, program):
     """The test examples encoded with the program's vocabulary and classes."""
     from rnn2snn.data.text import Vocabulary, encode
+    from rnn2snn.data.trec import trec_label_set
 
     if program.vocab is None:
         raise Rnn2SnnError(f"--model {args.model}: this program reads real-valued features; verify it "
                            "from Python (rnn2snn.truenorth.verify) with your feature arrays")
+    if not args.train:  # TREC, the default data: only for a program made on TREC
+        labels = trec_label_set(program.classes)
+        if labels is None:
+            shown = ", ".join(program.classes[:8]) + (", …" if len(program.classes) > 8 else "")
+            raise Rnn2SnnError(f"--model {args.model}: its classes ({shown}) are not TREC's, so "
+                               "verify cannot fall back to TREC; give the data the program was made "
+                               "from with --train FILE --test FILE (its test questions are run)")
+        if args.labels and args.labels != labels:
+            raise Rnn2SnnError(f"--labels {args.labels}: --model {args.model} has TREC's {labels} "
+                               f"classes; leave --labels out (or give --labels {labels})")
+        args = argparse.Namespace(**{**vars(args), "labels": labels})
     _, test_ex = _load_data(args)
     return encode(test_ex, Vocabulary(list(program.vocab)), list(program.classes))
+
 
 
 def cmd_verify(args) -> int:
@@ -270,15 +352,21 @@ def cmd_sweep(args) -> int:
 
     from rnn2snn.checks import check_output_dir
     from rnn2snn.presets import get_preset
-    from rnn2snn.sweep import check_points, parse_grid, run_sweep, write_sweep
+    from rnn2snn.rundir import lock_folder
+    from rnn2snn.sweep import check_points, check_ray_address, parse_grid, run_sweep, write_sweep
 
     grid = parse_grid(args.grid or [])
     if not grid:
         raise Rnn2SnnError("--grid NAME=V1,V2 is needed at least once")
+    if args.ray_address and args.backend != "ray":
+        raise Rnn2SnnError("--ray-address names a Ray cluster; it goes with --backend ray")
     base = get_preset(args.preset)
-    # Every grid point, the output folder and the data are checked before the first run.
+    # Every grid point, the output folder, the cluster and the data are checked before the first run.
     check_points(grid, base)
     out = check_output_dir(args.out, "sweep")
+    _HELD.append(lock_folder(out))  # a second sweep on this --out is refused until main() returns
+    if args.backend == "ray":
+        check_ray_address(args.ray_address)
     data = _load_data(args)
     _warn(check_points(grid, base, data))
     start = time.perf_counter()
@@ -351,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "of at most --max-fan-in sources; none: each neuron keeps its own sources and the "
                 f"layer takes as few cores as they fit (at most "
                 f"{L.NEURONS_PER_CORE // (L.AXON_TYPES + 1)} neurons)", type=int, metavar="N")
+    _preset_arg(p, "--max-cores", "a budget: refuse, before training, a layout that could take more "
+                "than N TrueNorth cores in all (ensemble members included), naming what reduces it; "
+                "none: no limit (the count is printed before training)", type=int, metavar="N")
     _preset_arg(p, "--readout", "off-chip pooling of the spike counts over the words",
                 choices=READOUTS)
     _preset_arg(p, "--target", "neuron semantics to convert to: truenorth (linear reset, negative "
@@ -378,12 +469,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars (default: off)")
     p.set_defaults(func=cmd_reproduce)
 
+    from rnn2snn.data import DEFAULT_MAX_WORDS
+
     p = sub.add_parser("predict", help="classify questions with a saved program's spiking network")
     p.add_argument("--model", required=True, help="program folder (e.g. OUT/model)")
     p.add_argument("question", nargs="*",
                    help="questions, one an argument (quote each); none: --file or standard input")
     p.add_argument("--file", help="a file of questions, one a line")
-    p.add_argument("--encoding", default="utf-8", help="encoding of --file")
+    p.add_argument("--encoding", default="utf-8",
+                   help="encoding of --file and of standard input (default: %(default)s)")
+    p.add_argument("--max-words", type=_at_least(1), default=DEFAULT_MAX_WORDS, metavar="N",
+                   help="longest question accepted, in words, and so in characters "
+                        f"({CHARS_PER_WORD} a word); a longer one is refused with its place "
+                        "(default: %(default)s)")
     p.add_argument("--json", action="store_true", help="answers as JSON")
     p.set_defaults(func=cmd_predict)
 
@@ -411,7 +509,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="truenorth: rnn2snn-truenorth JSON; nir: a NIR graph (HDF5)")
     p.add_argument("--exact", action="store_true",
                    help="with --format nir: refuse a program NIR cannot carry exactly")
-    p.add_argument("--out", help="output file (default MODEL/truenorth.json or MODEL/program.nir)")
+    p.add_argument("--out", help="output file (default MODEL/truenorth.json or MODEL/program.nir): a "
+                                 "new file, or an earlier export of the same format, which is replaced; "
+                                 "any other file is refused (see --force), a device or pipe always")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing regular file at --out even if it is not an earlier "
+                        "export (default: off)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("verify", help="core-level vs network-level simulation, spike for spike")
@@ -430,7 +533,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Rnn2SnnError as exc:
-        print(f"rnn2snn: error: {exc}", file=sys.stderr)
+        from rnn2snn.checks import with_flags  # the API names parameters; here, their flags
+
+        print(f"rnn2snn: error: {with_flags(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -439,6 +544,9 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        while _HELD:
+            _HELD.pop().release()
 
 
 if __name__ == "__main__":

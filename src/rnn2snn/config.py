@@ -35,6 +35,10 @@ class PipelineConfig:
     val_fraction: float = 0.1
     max_fan_in: int = 64
     cores: int | None = None  # spread the recurrent layer over this many cores (block fan-in)
+    # A budget: a layout that could take more cores in all (ensemble members included) is
+    # refused before training (rnn2snn.checks.check_core_budget); None: no limit, the count
+    # is printed before training.
+    max_cores: int | None = None
     weight_levels: int = 16
     activity_levels: int = 16
     # Train the activity levels with the membrane leftover carried between words, as

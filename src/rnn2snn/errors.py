@@ -29,3 +29,7 @@ class ModelFileError(Rnn2SnnError, ValueError):
 
 class ConfigFileError(Rnn2SnnError, ValueError):
     """A hardware configuration file is not valid JSON of the expected format."""
+
+
+class OutputFileError(Rnn2SnnError, OSError):
+    """A file or folder cannot be written where asked (the path and the reason are in the message)."""

@@ -3,10 +3,14 @@
 ``run_pipeline(train, test, config)`` builds the paper's network for labelled text and
 runs :func:`constrain_and_convert`: train → fan-in → weights → activities (each
 constraint followed by retraining) → the converted :class:`~rnn2snn.program.SpikingProgram`
-→ spiking evaluation, resource count and power. The same function serves a user's own
-model (:func:`rnn2snn.own.convert_torch_model`). Every choice is made on a validation
-split drawn from the training data; the test data is only evaluated. Once the program
-is built, everything reads the program only.
+→ spiking fine-tune → spiking evaluation, resource count and power. The same function
+serves a user's own model (:func:`convert_model`), whose table starts with the model as
+given. Each row is measured right after its own step, so every change of accuracy is
+attributed to the step that caused it; no retraining returns a model worse on
+validation than it started from, and a loss over 2 points is remedied where the tool
+can and reported (:mod:`rnn2snn.guard`). Every choice is made on a validation split;
+the test data is only evaluated. Once the program is built, everything reads the
+program only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from rnn2snn.checks import cores_message
 from rnn2snn.config import PipelineConfig
 from rnn2snn.constrain.steps import (
     limit_fan_in,
@@ -25,7 +30,18 @@ from rnn2snn.constrain.steps import (
 )
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.data.text import Examples, Vocabulary, encode, stratified_split
-from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.guard import (
+    Remedy,
+    RunWarning,
+    constraint_warning,
+    conversion_warning,
+    diagnose,
+    needs_remedy,
+    overall_warning,
+    spiking_remedies,
+    stage_label,
+    validation_warning,
+)
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.model.train import predict, train
 from rnn2snn.program import SpikingProgram, run_integer, simulate_program
@@ -40,15 +56,26 @@ from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
 from rnn2snn.truenorth.resources import Resources, count_resources
 from rnn2snn.truenorth.simulator import run_cores
 
-STAGES = ("float", "fan_in", "weights", "activities", "spiking")
+#: The rows of a run's stage table, in order (``given`` only for a user's model, and
+#: ``spiking_before_finetune`` not for an ensemble, whose members each have theirs).
+STAGES = ("given", "float", "fan_in", "weights", "activities", "spiking_before_finetune", "spiking")
+#: The stages measured on the torch model (float side), one per step of training.
+MODEL_STAGES = ("float", "fan_in", "weights", "activities")
 
 
 @dataclass
 class StageResult:
+    """One row of the stage table, measured right after its step.
+
+    kept_start : for a retraining stage, whether no epoch beat the weights it started
+    from (so they were kept); ``None`` for a row without retraining.
+    """
+
     name: str
     val_accuracy: float
     test_accuracy: float
     seconds: float
+    kept_start: bool | None = None
 
 
 @dataclass
@@ -56,7 +83,9 @@ class PipelineResult:
     """Everything a run produced; ``to_json`` gives the ``results.json`` content.
 
     ``program`` is the converted network (what every backend reads); ``model`` the
-    constrained torch model it was read from (a training artefact).
+    constrained torch model it was read from (a training artefact); ``warnings`` the
+    loss guard's (:class:`rnn2snn.guard.RunWarning`): each loss over 2 validation points
+    with the remedies tried, and a validation split too small to choose on.
     """
 
     config: PipelineConfig
@@ -72,6 +101,7 @@ class PipelineResult:
     test_record: SpikeRecord
     wall_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    warnings: list[RunWarning] = field(default_factory=list)
 
     @property
     def snn(self) -> SpikingRNN:
@@ -101,8 +131,10 @@ class PipelineResult:
         more = {k: self.extra[k] for k in ("teacher", "ensemble", "vectors") if k in self.extra}
         return {
             "stages": [{"name": s.name, "test_accuracy": s.test_accuracy,
-                        "val_accuracy": s.val_accuracy, "seconds": round(s.seconds, 2)}
+                        "val_accuracy": s.val_accuracy, "seconds": round(s.seconds, 2),
+                        "kept_start": s.kept_start}
                        for s in self.stages],
+            "warnings": [w.to_dict() for w in self.warnings],
             "hardware": {
                 "cores": self.resources.cores,
                 "axons": self.resources.axons,
@@ -114,8 +146,6 @@ class PipelineResult:
                 **{k: v for k, v in self.extra.get("hardware", {}).items()},
             },
             "conversion": {
-                "loss_points": 100 * (self.stage("activities").test_accuracy
-                                      - self.stage("spiking").test_accuracy),
                 **self.conversion,
                 "ablation": self.ablation,
             },
@@ -186,17 +216,25 @@ def conversion_summary(program: SpikingProgram, val: Sequences, test: Sequences)
     return out
 
 
-def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray) -> dict:
+def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray,
+                      batch_size: int | None = None) -> dict:
     """Place the network on cores, run the core-level simulator, and estimate power from activity.
 
     ``x``: source levels (B, L, S) of :meth:`SpikingProgram.sources`; ``run_lengths``
     the windows each sequence runs. Counts synaptic events (copies included), spikes and
-    active cores inside each sequence's own ticks; rates assume 1 ms ticks.
+    active cores inside each sequence's own ticks; rates assume 1 ms ticks. The sequences
+    run ``batch_size`` at a time (default :data:`rnn2snn.batching.BATCH_SIZE`).
     """
+    from rnn2snn.batching import BATCH_SIZE, map_batches
+    from rnn2snn.truenorth.simulator import CoreRun
+
     config = place(snn)
     clock = snn.config.clock
+    x, run_lengths = np.asarray(x), np.asarray(run_lengths, dtype=np.int64)
     until = clock.end(run_lengths)
-    run = run_cores(config, encode_inputs(config, x, run_lengths), until=until)
+    run = CoreRun.joined(map_batches(  # the ports' spikes of a batch at a time
+        lambda rows: run_cores(config, encode_inputs(config, x[rows], run_lengths[rows]), until=until[rows],
+                               keep_outputs=False), len(until), batch_size or BATCH_SIZE))
     ticks = float(until.sum())
     words = float(np.sum(run_lengths))
     power = activity_power_uw(len(config.cores), run.synaptic_events, run.spikes, ticks)
@@ -213,15 +251,26 @@ def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray) -
     }
 
 
+def _logger(progress: bool, log):
+    """Where stage lines go: ``log`` if given, else ``print`` with ``progress`` and nowhere
+    without (``progress=False`` prints nothing; the warnings stay on the result)."""
+    if log is not None:
+        return log
+    return print if progress else (lambda *_: None)
+
+
 def run_pipeline(train_ex: Examples, test_ex: Examples,
                  config: PipelineConfig = PipelineConfig(), progress: bool = True,
-                 log=print) -> PipelineResult:
+                 log=None) -> PipelineResult:
     """Build the paper's network for labelled text and run :func:`constrain_and_convert`.
 
     Runs with one PyTorch thread (:mod:`rnn2snn.threads`): the figures do not depend on
-    the machine's thread count.
+    the machine's thread count. ``log``: where stage lines go (default: printed when
+    ``progress``, nothing otherwise).
     """
     _check(config)
+    log = _logger(progress, log)
+    log(cores_message(config))  # the layout's cores, before any training (rnn2snn.checks)
     with fixed_threads():
         return _run_pipeline(train_ex, test_ex, config, progress, log)
 
@@ -258,7 +307,10 @@ def _run_pipeline(train_ex, test_ex, config, progress, log) -> PipelineResult:
         if config.ensemble > 1:
             log(f"ensemble member {k + 1}/{config.ensemble} (seed {member_config.seed})")
         return constrain_and_convert(model, fit, val, test, member_config, classes, vocab, progress,
-                                     log, distill=distill, evaluate=config.ensemble == 1)
+                                     log, distill=distill, evaluate=config.ensemble == 1,
+                                     fixed_timing=k > 0,
+                                     val_source=f"held out of the training data, val_fraction="
+                                                f"{config.val_fraction:g}")
 
     first = member(0, config)
     if config.ensemble == 1:
@@ -340,14 +392,14 @@ def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequence
     from rnn2snn.ensemble import combine
 
     stages = []
-    for name in STAGES[:-1]:
+    for name in MODEL_STAGES:
         val_logits = np.mean([m.extra["stage_logits"][name][0] for m in members], axis=0)
         test_logits = np.mean([m.extra["stage_logits"][name][1] for m in members], axis=0)
         stages.append(StageResult(name, float((val_logits.argmax(1) == val.labels).mean()),
                                   float((test_logits.argmax(1) == test.labels).mean()),
                                   sum(m.stage(name).seconds for m in members)))
         e = stages[-1]
-        log(f"{'ensemble':>10} {name}: val {e.val_accuracy:.3f}  test {e.test_accuracy:.3f}")
+        log(f"{'ensemble':>10} {stage_label(name)}: val {e.val_accuracy:.3f}  test {e.test_accuracy:.3f}")
     first = members[0]
     provenance = {"config": first.config.to_dict(), "seed": config.seed,
                   "stages": {s.name: {"val": s.val_accuracy, "test": s.test_accuracy} for s in stages},
@@ -360,6 +412,18 @@ def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequence
                               first.conversion["input_schedule_val_agreement"],
                               sum(m.extra["pruned_connections"] for m in members), log)
     result.extra["max_fan_in"] = max(int(m.model.allowed().sum(1).max()) for m in members)
+    # each member's warnings (the validation split is shared: its warning once), and the
+    # combination's own first → spiking drop
+    for k, m in enumerate(members):
+        for w in m.warnings:
+            if w.kind == "small_validation":
+                if k == 0:
+                    result.warnings.append(w)
+            else:
+                result.warnings.append(replace(w, message=f"ensemble member {k + 1}: {w.message}"))
+    if needs_remedy(stages[0].val_accuracy, result.stage("spiking").val_accuracy):
+        result.warnings.append(overall_warning(result.stages))
+        log(f"warning: {result.warnings[-1].message}")
     ks = range(1, len(members) + 1)
     result.extra["ensemble"] = {
         "members": len(members), "rule": "mean of the members' logits (one readout [W_1 … W_K]/K)",
@@ -388,62 +452,111 @@ def _check(config: PipelineConfig) -> None:
 
 def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences, test: Sequences,
                           config: PipelineConfig = PipelineConfig(), classes=None, vocab=None,
-                          progress: bool = True, log=print, distill=None,
-                          evaluate: bool = True) -> PipelineResult:
+                          progress: bool = True, log=None, distill=None,
+                          evaluate: bool = True, given: bool = False, fixed_timing: bool = False,
+                          val_source: str = "given") -> PipelineResult:
     """Train ``model`` and constrain it (retraining after each step), convert it, and measure.
 
-    ``model`` may come pre-trained (its float stage then fine-tunes it); the sizes of
-    ``config`` are ignored here (the model has them), its training, constraint and
-    spiking settings are used. ``distill``: a teacher's soft targets on ``fit``
-    (:class:`rnn2snn.model.train.Distillation`) used by every train-and-constrain stage.
-    ``evaluate=False`` (an ensemble member) stops after the spiking stage: no ablation,
-    core simulation or power (the combined program gets those).
+    ``model`` may come pre-trained (``given``: a user's model, measured first as the
+    ``given`` row; its float stage then fine-tunes it and never returns it worse on
+    validation); the sizes of ``config`` are ignored here (the model has them), its
+    training, constraint and spiking settings are used. ``distill``: a teacher's soft
+    targets on ``fit`` (:class:`rnn2snn.model.train.Distillation`) used by every
+    train-and-constrain stage. ``evaluate=False`` (an ensemble member) stops after the
+    spiking stage: no ablation, core simulation or power (the combined program gets
+    those). ``fixed_timing``: the loss guard may not change the spiking timing (an
+    ensemble member after the first shares the first's). ``val_source`` says where the
+    validation split came from (in the warning when it is small).
     """
+    log = _logger(progress, log)
     start = time.perf_counter()
     torch.manual_seed(config.seed)
     classes = list(classes) if classes is not None else [str(i) for i in range(model.config.n_classes)]
     stages: list[StageResult] = []
     stage_logits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    warnings: list[RunWarning] = []
 
-    def finish(name: str, t0: float) -> None:
+    def warn(w: RunWarning) -> None:
+        warnings.append(w)
+        log(f"warning: {w.message}")
+
+    small = validation_warning(val.labels, classes, val_source)
+    if small is not None:
+        warn(small)
+
+    def measure(name: str, t0: float, kept_start: bool | None = None) -> StageResult:
         v, t = predict(model, val), predict(model, test)
         stage_logits[name] = (v, t)
         stages.append(StageResult(name, float((v.argmax(1) == val.labels).mean()),
                                   float((t.argmax(1) == test.labels).mean()),
-                                  time.perf_counter() - t0))
+                                  time.perf_counter() - t0, kept_start))
         s = stages[-1]
-        log(f"{name:>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  ({s.seconds:.1f} s)")
+        log(f"{stage_label(name):>10}: val {s.val_accuracy:.3f}  test {s.test_accuracy:.3f}  "
+            f"({s.seconds:.1f} s)" + ("  (kept its starting weights)" if kept_start else ""))
+        return s
+
+    def retrain(name: str, t0: float, train_config) -> None:
+        """Retrain after a constraint step; a loss over DROP_POINTS gets more retraining first."""
+        result = train(model, fit, val, train_config, name.replace("_", "-"), progress, distill)
+        before, after = stages[-1], measure(name, t0, result.kept_start)
+        if not needs_remedy(before.val_accuracy, after.val_accuracy):
+            return
+        more = replace(train_config, epochs=2 * train_config.epochs, seed=train_config.seed + 1)
+        again = train(model, fit, val, more, f"{name} (remedy)", progress, distill)
+        remedy = Remedy(f"retraining {more.epochs} more epochs", again.best_val_accuracy,
+                        kept=not again.kept_start)
+        stages.pop()
+        after = measure(name, t0, result.kept_start and again.kept_start)
+        warn(constraint_warning(name, before.name, before.val_accuracy, after.val_accuracy,
+                                result.start_val_accuracy, (remedy,)))
 
     config = replace(config, spiking=config.spiking_for_target())
     ft = replace(config.finetune, seed=config.seed)
+    if given:
+        measure("given", time.perf_counter())
     t0 = time.perf_counter()
-    train(model, fit, val, replace(config.train, seed=config.seed), "float", progress, distill)
-    finish("float", t0)
+    trained = train(model, fit, val, replace(config.train, seed=config.seed), "float", progress, distill)
+    measure("float", t0, trained.kept_start)
     t0 = time.perf_counter()
     pruned = limit_fan_in(model, config.max_fan_in, config.cores)
-    train(model, fit, val, ft, "fan-in", progress, distill)
-    finish("fan_in", t0)
+    retrain("fan_in", t0, ft)
     t0 = time.perf_counter()
     half = config.weight_levels // 2
     quantize_model_weights(model, -half, half - 1)
-    train(model, fit, val, ft, "weights", progress, distill)
-    finish("weights", t0)
+    retrain("weights", t0, ft)
     t0 = time.perf_counter()
     quantize_model_activities(model, fit, config.activity_levels,
                               carry_residual=config.carry_residual)
-    train(model, fit, val, ft, "activities", progress, distill)
+    retrain("activities", t0, ft)
+    activities = stages[-1]
     model.eval()
+    t0 = time.perf_counter()
     schedule_agreement = None
     if config.choose_schedule:
         chosen, schedule_agreement = choose_input_schedule(model, val, config.spiking)
         config = replace(config, spiking=chosen)
         log(f"{'schedule':>10}: {chosen.input_schedule} (validation agreement "
             + ", ".join(f"{k} {v:.3f}" for k, v in schedule_agreement.items()) + ")")
+    # the converted network before the spiking fine-tune: the conversion's own row
     before = conversion_summary(build_program(model, config.spiking, classes, vocab), val, test)
+    stages.append(StageResult("spiking_before_finetune", before["val_spiking_accuracy"],
+                              before["test_spiking_accuracy"], time.perf_counter() - t0))
+    pre = stages[-1]
+    log(f"{stage_label(pre.name)}: val {pre.val_accuracy:.3f}  test {pre.test_accuracy:.3f}  "
+        f"({pre.seconds:.1f} s)")
+    spiking_val, finetuned = pre.val_accuracy, None
     if config.spiking_finetune.epochs > 0:
-        finetune_spiking(model, fit, val, config.spiking,
-                         replace(config.spiking_finetune, seed=config.seed), progress)
-    finish("activities", t0)
+        finetuned = finetune_spiking(model, fit, val, config.spiking,
+                                     replace(config.spiking_finetune, seed=config.seed), progress)
+        spiking_val = finetuned.best_val_accuracy
+    remedies: tuple[Remedy, ...] = ()
+    if needs_remedy(activities.val_accuracy, spiking_val) or needs_remedy(stages[0].val_accuracy,
+                                                                           spiking_val):
+        spiking_config, remedies = spiking_remedies(model, fit, val, config, spiking_val, fixed_timing,
+                                                    progress)
+        config = replace(config, spiking=spiking_config)
+        log(f"{'remedies':>10}: " + "; ".join(f"{r.name} → val {r.val_accuracy:.3f}"
+                                               + (" (kept)" if r.kept else "") for r in remedies))
 
     # From here on, only the program is read.
     provenance = {"config": config.to_dict(), "seed": config.seed,
@@ -451,6 +564,21 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
     program = build_program(model, config.spiking, classes, vocab, provenance)
     result = evaluate_program(program, model, stages, val, test, config, classes, before,
                               schedule_agreement, pruned, log, full=evaluate)
+    spiking = result.stage("spiking")
+    kept = finetuned is not None and finetuned.kept_start and not any(r.kept for r in remedies)
+    spiking.kept_start = None if finetuned is None else kept
+    result.conversion["spiking_finetune"] = {
+        "epochs_run": 0 if finetuned is None else len(finetuned.history) - 1,
+        "best_epoch": None if finetuned is None else finetuned.best_epoch,
+        "kept_start": spiking.kept_start}
+    if remedies or needs_remedy(activities.val_accuracy, pre.val_accuracy) \
+            or needs_remedy(activities.val_accuracy, spiking.val_accuracy):
+        warn(conversion_warning(activities.val_accuracy, pre.val_accuracy, spiking.val_accuracy,
+                                remedies, diagnose(program, val)))
+    elif needs_remedy(result.stages[0].val_accuracy, spiking.val_accuracy) \
+            and not any(w.kind == "accuracy_drop" for w in warnings):
+        warn(overall_warning(result.stages))
+    result.warnings = warnings
     result.extra["stage_logits"] = stage_logits
     result.wall_seconds = time.perf_counter() - start
     return result
@@ -461,7 +589,9 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
                      schedule_agreement, pruned: int, log=print, full: bool = True) -> PipelineResult:
     """The spiking stage of ``program`` and (``full``) conversion, ablation, resources and power.
 
-    ``stages`` are the float-side stages (float … activities); the spiking one is added.
+    ``stages`` are the rows measured before (given … spiking before fine-tune); the
+    spiking one is added. The conversion loss is the program's own: its integer network
+    against its spiking run (test).
     """
     start = time.perf_counter()
     stages = list(stages)
@@ -469,7 +599,11 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
     t0 = time.perf_counter()
     snn = program.spiking_network()
     val_run = simulate_program(program, val.inputs, val.lengths, snn=snn)
-    test_run = simulate_program(program, test.inputs, test.lengths, record=True, snn=snn)
+    test_run = simulate_program(program, test.inputs, test.lengths, snn=snn)
+    # the report plots one question's raster: keep the rasters of the first few questions only
+    first = slice(0, 8)
+    test_record = simulate_program(program, test.inputs[first], test.lengths[first], record=True,
+                                   snn=snn).record
     stages.append(StageResult("spiking", float((val_run.predictions == val.labels).mean()),
                               float((test_run.predictions == test.labels).mean()),
                               time.perf_counter() - t0))
@@ -485,15 +619,15 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
             conversion={"input_schedule": config.spiking.input_schedule,
                         "input_schedule_val_agreement": schedule_agreement,
                         "before_spiking_finetune": before},
-            ablation=[], test=test, test_record=test_run.record,
+            ablation=[], test=test, test_record=test_record,
             extra={"pruned_connections": pruned, "spiking_logits": (val_run.logits, test_run.logits)})
 
     run_len = program.run_lengths(test.lengths)
     integer = run_integer(program, test.inputs, test.lengths)
     conversion = compare_counts(test_run.counts, integer.counts, run_len)
     conversion["prediction_differs_share"] = float((integer.predictions != test_run.predictions).mean())
-    conversion["integer_equals_activities_stage"] = bool(
-        float((integer.predictions == test.labels).mean()) == stages[3].test_accuracy)
+    conversion["test_integer_accuracy"] = float((integer.predictions == test.labels).mean())
+    conversion["loss_points"] = 100 * (conversion["test_integer_accuracy"] - stages[-1].test_accuracy)
     conversion["before_spiking_finetune"] = before
     conversion["input_schedule"] = config.spiking.input_schedule
     conversion["input_schedule_val_agreement"] = schedule_agreement
@@ -506,6 +640,7 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
             **{k: cleared[k] for k in ("exact_share", "mean_abs_diff", "per_neuron_exact_share",
                                        "per_question_mean_abs_diff")},
         }
+        del cleared_run  # not read again: its arrays are freed before the ablation and core runs
 
     def classify(counts):
         return program.logits(counts, test.lengths).argmax(1)
@@ -516,7 +651,7 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
     result = PipelineResult(
         config=config, stages=stages, program=program, model=model, classes=classes,
         resources=resources, power_uw=core_share_power_uw(resources.cores),
-        conversion=conversion, ablation=rows, test=test, test_record=test_run.record,
+        conversion=conversion, ablation=rows, test=test, test_record=test_record,
         extra={"pruned_connections": pruned, "hardware": hardware})
     result.wall_seconds = time.perf_counter() - start
     return result
@@ -525,7 +660,7 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
 def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str,
                   val_data=None, classes=None, vocab=None,
                   config: PipelineConfig = PipelineConfig(), progress: bool = True,
-                  log=print) -> PipelineResult:
+                  log=None) -> PipelineResult:
     """Train-and-constrain a user's own ``torch.nn`` recurrent classifier and convert it.
 
     model : a plain torch model of the supported family (see
@@ -540,44 +675,27 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
         (id 0 padding, id 1 unknown), needed to save a program that reads text.
     config : training, constraint and spiking settings (its sizes are the model's).
 
-    Returns the :class:`PipelineResult`; ``result.program`` is the converted program
-    (save it with :func:`rnn2snn.program.save_program`).
+    progress, log : progress bars and stage lines (``log``, default ``print``) when
+        ``progress``; ``progress=False`` prints nothing.
+
+    Returns the :class:`PipelineResult`: its stages start with ``given`` (the model as
+    read, before any training); ``result.warnings`` holds every loss over 2 validation
+    points with the remedies tried (:mod:`rnn2snn.guard`); ``result.program`` is the
+    converted program (save it with :func:`rnn2snn.program.save_program`).
     """
-    from rnn2snn.data.sequences import as_sequences
-    from rnn2snn.model.from_torch import read_torch_model
+    from rnn2snn.model.user_data import check_user_inputs
 
     start = time.perf_counter()
-    ours = read_torch_model(model, pooling)  # refuse unsupported models before any work
-    _check(replace(config, readout=pooling, proj_dim=ours.config.proj_dim or 1,
-                   hidden_dim=ours.config.hidden_dim, embed_dim=ours.config.embed_dim))
-    train_seq = as_sequences(train_data, "train_data")
-    test_seq = as_sequences(test_data, "test_data")
-    for name, data in (("train_data", train_seq), ("test_data", test_seq)):
-        if ours.config.tokens != (data.inputs.ndim == 2):
-            want = "token ids (N, L)" if ours.config.tokens else f"features (N, L, {ours.config.n_features})"
-            raise Rnn2SnnError(f"{name}: the model reads {want}, got inputs of shape {data.inputs.shape}")
-        if not ours.config.tokens and data.inputs.shape[2] != ours.config.n_features:
-            raise Rnn2SnnError(f"{name}: {data.inputs.shape[2]} features a step, the model reads "
-                               f"{ours.config.n_features}")
-        if ours.config.tokens and data.inputs.max() >= ours.config.vocab_size:
-            raise Rnn2SnnError(f"{name}: token id {int(data.inputs.max())} is outside the embedding "
-                               f"({ours.config.vocab_size} rows)")
-        if data.labels.min() < 0 or data.labels.max() >= ours.config.n_classes:
-            raise Rnn2SnnError(f"{name}: labels must lie in 0…{ours.config.n_classes - 1}")
-    if val_data is None:
-        fit_idx, val_idx = stratified_split(list(train_seq.labels), config.val_fraction, config.seed)
-        fit, val = train_seq.subset(fit_idx), train_seq.subset(val_idx)
-    else:
-        fit, val = train_seq, as_sequences(val_data, "val_data")
-    if classes is not None and len(classes) != ours.config.n_classes:
-        raise Rnn2SnnError(f"classes: {len(classes)} names for {ours.config.n_classes} readout outputs")
-    n_vocab = None if vocab is None else len(getattr(vocab, "tokens", vocab))
-    if ours.config.tokens and n_vocab is not None and n_vocab != ours.config.vocab_size:
-        raise Rnn2SnnError(f"vocab: {n_vocab} tokens for an embedding of {ours.config.vocab_size} rows")
-    if ours.config.tokens and vocab is None:
-        vocab = ["<pad>", "<unk>", *(f"<token {i}>" for i in range(2, ours.config.vocab_size))]
-    config = replace(config, readout=pooling)
+    # refuse an unsupported model or bad data before any work (rnn2snn.model.user_data)
+    user = check_user_inputs(model, train_data, test_data, pooling=pooling, val_data=val_data,
+                             classes=classes, vocab=vocab, config=config)
+    ours, fit, val, test_seq, config = user.model, user.fit, user.val, user.test, user.config
+    classes, vocab = user.classes, user.vocab
+    _logger(progress, log)(cores_message(config, ours.config))  # before any training
     with fixed_threads():
-        result = constrain_and_convert(ours, fit, val, test_seq, config, classes, vocab, progress, log)
+        result = constrain_and_convert(
+            ours, fit, val, test_seq, config, classes, vocab, progress, log, given=True,
+            val_source=("val_data" if val_data is not None else
+                        f"held out of train_data, val_fraction={config.val_fraction:g}"))
     result.wall_seconds = time.perf_counter() - start
     return result

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn2snn.data.text import tokenize
-from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.errors import DataFormatError, Rnn2SnnError
 from rnn2snn.program.io import load_program
 from rnn2snn.program.run import simulate_program
 from rnn2snn.program.spec import SpikingProgram, TokenEncoder
@@ -49,8 +49,13 @@ def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str])
     if not isinstance(program.encoder, TokenEncoder):
         raise Rnn2SnnError("this program reads real-valued features, not text: use "
                            "rnn2snn.program.simulate_program with feature arrays")
-    if isinstance(texts, str):
-        raise TypeError("predict_texts takes a list of texts")
+    if isinstance(texts, str | bytes) or not isinstance(texts, list | tuple):
+        raise DataFormatError(f"texts: expected a list of strings, got {type(texts).__name__}"
+                              + (" (one text: pass [text])" if isinstance(texts, str) else ""))
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise DataFormatError(f"texts[{bad}]: expected a string, got {type(texts[bad]).__name__}"
+                              + (" (decode bytes first)" if isinstance(texts[bad], bytes) else ""))
     if not texts:
         return []
     index = {t: i for i, t in enumerate(program.encoder.vocab)}

@@ -12,12 +12,16 @@ the validation columns only (:func:`select_best`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
 import json
 import math
 import os
+import signal
+import socket
+import sys
 import typing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import fields, is_dataclass, replace
@@ -76,7 +80,18 @@ def parse_grid(items: list[str]) -> dict[str, list]:
             raise Rnn2SnnError(f"--grid {item!r}: {key} is given twice; list all its values in one "
                                f"entry ({key}=V1,V2,...)")
         grid[key] = [_parse_value(item, key, v.strip(), types[key]) for v in values.split(",")]
+        _check_distinct(key, grid[key], f"--grid {item!r}: ")
     return grid
+
+
+def _check_distinct(key: str, values: list, where: str = "") -> None:
+    """Refuse a value given twice (``16,16`` or ``0.5,0.50``): its point would run twice."""
+    seen: list = []
+    for v in values:
+        if v in seen:
+            raise Rnn2SnnError(f"{where}{key} value {v!r} is given twice; each value runs once, "
+                               "so list it once")
+        seen.append(v)
 
 
 def _type_name(kind) -> str:
@@ -134,6 +149,8 @@ def check_points(grid: dict[str, list], base: PipelineConfig, data=None) -> list
     A bad point is refused naming it: ``grid point {'hidden_dim': 0}: hidden_dim=0 …``.
     With ``data`` (train, test), the data checks run for each distinct split and vocabulary.
     """
+    for key, values in grid.items():
+        _check_distinct(key, list(values), "grid: ")
     warnings: list[str] = []
     seen = set()
     for point in expand(grid):
@@ -195,8 +212,7 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
     bar = tqdm(total=len(points), desc=f"sweep ({backend})", disable=not progress)
     rows: list[dict | None] = [None] * len(points)
     if backend == "local":
-        # spawn, not fork: a forked PyTorch can hang on its thread pool
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with local_pool(workers) as pool:
             futures = {pool.submit(run_point, p, base, data): i for i, p in enumerate(points)}
             for fut in as_completed(futures):
                 rows[futures[fut]] = fut.result()
@@ -205,9 +221,10 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
         try:
             import ray
         except ImportError:
-            raise Rnn2SnnError("--backend ray needs Ray: pip install 'rnn2snn[ray]'") from None
+            raise Rnn2SnnError("--backend ray needs Ray: pip install -e '.[ray]'") from None
         started = not ray.is_initialized()
         if started:
+            check_ray_address(ray_address)
             ray.init(address=ray_address, num_cpus=None if ray_address else workers,
                      include_dashboard=False, log_to_driver=False)
         try:
@@ -226,6 +243,49 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
         raise Rnn2SnnError(f"--backend {backend!r}: choose 'local' or 'ray'")
     bar.close()
     return rows  # type: ignore[return-value]
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end with the process that started the sweep, even if it is killed
+    (SIGKILL), instead of idling on with a PyTorch's memory. Linux: ``prctl(PR_SET_PDEATHSIG)``."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the call above took effect
+        os._exit(1)
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """The local backend's worker processes: spawned (a forked PyTorch can hang on its thread
+    pool), and ending with this process (:func:`_die_with_parent`)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+#: Seconds a Ray address has to accept a connection before it is called unreachable.
+RAY_CONNECT_TIMEOUT = 10.0
+
+
+def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT) -> None:
+    """Refuse, naming it, a Ray address nothing answers at (a TCP connection within
+    ``timeout`` seconds): ``ray.init`` would otherwise wait for minutes. ``None``,
+    ``auto`` and ``local`` are left to Ray."""
+    if address is None or address in ("auto", "local"):
+        return
+    host, sep, port = address.split("://", 1)[-1].rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise Rnn2SnnError(f"--ray-address {address!r}: expected HOST:PORT or ray://HOST:PORT "
+                           "(e.g. 127.0.0.1:6379)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else exc.strerror or exc
+        raise Rnn2SnnError(f"--ray-address {address}: nothing answers at {host}:{port} ({reason}); "
+                           f"start the cluster there (ray start --head --port {port}) or leave "
+                           "--ray-address out to start a local one") from None
 
 
 def pareto_front(rows: list[dict], cost: str, score: str) -> list[int]:
@@ -259,7 +319,8 @@ def select_best(rows: list[dict], max_cores: int | None = None,
 RESULT_KEYS = {"cores", "axons", "neurons", "power_uw", "power_uw_activity", "conversion_loss_points",
                "prediction_differs_share", "exact_count_share", "seconds", "teacher_val", "teacher_test",
                "first_k_val", "first_k_test"} | {
-    f"{p}_{s}" for p in ("val", "test") for s in ("float", "fan_in", "weights", "activities", "spiking")}
+    f"{p}_{s}" for p in ("val", "test") for s in ("given", "float", "fan_in", "weights", "activities",
+                                                  "spiking_before_finetune", "spiking")}
 
 
 def write_sweep(rows: list[dict], out: str | os.PathLike, paper=(1, 17.09, 0.74)) -> dict:

@@ -1,9 +1,10 @@
 """Other people's simulators: the converted network exported to NIR and run by Norse, and the
 TrueNorth configuration run by SANA-FE.
 
-Their packages (``nir``, ``nirtorch``, ``norse``, ``sanafe``) are optional
-(``pip install -e '.[crosscheck]'``); every module here imports them inside its functions,
-so ``import rnn2snn`` never needs them.
+Their packages are optional: ``nir``, ``nirtorch`` and ``sanafe`` come with
+``pip install -e '.[crosscheck]'``, ``norse`` with ``pip install --no-deps norse==1.1.0``
+(no extra: its torchvision requirement would replace the CPU torch); every module here
+imports them inside its functions, so ``import rnn2snn`` never needs them.
 """
 
 from rnn2snn.backends.nir import (

@@ -75,12 +75,15 @@ from dataclasses import replace
 import numpy as np
 
 from rnn2snn._atomic import write_atomic
-from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.errors import ModelFileError, Rnn2SnnError
 from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingRNN
 from rnn2snn.spiking.neuron import RESET_LINEAR, RESET_TO_VALUE, NeuronParams
 from rnn2snn.truenorth import limits as L
 
-INSTALL_HINT = "pip install -e '.[crosscheck]' (nir==1.0.8, nirtorch==2.6, norse==1.1.0)"
+INSTALL_HINT = "pip install -e '.[crosscheck]'"  # nir==1.0.8, nirtorch==2.6 (and sanafe)
+#: Norse is no extra: its torchvision requirement would replace the pinned CPU torch, and it
+#: imports and runs NIR graphs without it.
+NORSE_INSTALL_HINT = f"{INSTALL_HINT} && pip install --no-deps norse==1.1.0"
 FORMAT = "rnn2snn-nir"
 FORMAT_VERSION = 1
 RELAY_THRESHOLD = 0.5  # a relay fires on one unit spike and never on none
@@ -255,6 +258,38 @@ def write_nir(snn: SpikingRNN, path: str | os.PathLike, exact: bool = False,
     nir = import_nir()
     graph = to_nir(snn, exact=exact, metadata=metadata)
     return write_atomic(path, lambda tmp: nir.write(tmp, graph))
+
+
+def read_nir(path: str | os.PathLike):
+    """The ``nir.NIRGraph`` in the file ``path`` (``nir.read``); a missing, truncated or foreign
+    file is a :class:`~rnn2snn.errors.ModelFileError` naming it, not a raw ``OSError``."""
+    nir = import_nir()
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{path}: no such NIR file")
+    again = "export it again (rnn2snn export --format nir)"
+    try:
+        return nir.read(path)
+    except OSError as exc:  # h5py: "Unable to … open file (truncated file: eof = …)"
+        text = str(exc)
+        reason = text[text.find("(") + 1:text.rfind(")")] if "(" in text else text
+        raise ModelFileError(f"{path}: not a readable NIR (HDF5) file: {reason}; {again}") from None
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise ModelFileError(f"{path}: an HDF5 file but not a NIR graph ({type(exc).__name__}: {exc}); "
+                             f"{again}") from None
+
+
+def is_rnn2snn_nir(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a NIR file written by :func:`write_nir` (its metadata's format)."""
+    import_nir()  # h5py comes with it; without it, the error says what to install
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            value = f["node/metadata/format"][()]
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
+    return (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)) == FORMAT
 
 
 def read_meta(graph) -> dict:

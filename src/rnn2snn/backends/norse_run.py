@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from rnn2snn.backends.nir import INSTALL_HINT, import_nir, read_meta
+from rnn2snn.backends.nir import NORSE_INSTALL_HINT, import_nir, read_meta, read_nir
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.spiking.clock import WordClock
 from rnn2snn.spiking.network import schedule_mask
@@ -25,7 +25,7 @@ def import_norse():
     try:
         import norse.torch as norse_torch
     except ImportError as exc:
-        raise Rnn2SnnError(f"running a NIR graph in Norse needs 'norse': {INSTALL_HINT}") from exc
+        raise Rnn2SnnError(f"running a NIR graph in Norse needs 'norse': {NORSE_INSTALL_HINT}") from exc
     return norse_torch
 
 
@@ -78,7 +78,7 @@ def run_norse(graph, x: np.ndarray, lengths: np.ndarray, ticks_per_word: int | N
     nir = import_nir()
     norse_torch = import_norse()
     if isinstance(graph, (str, os.PathLike)):
-        graph = nir.read(graph)
+        graph = read_nir(graph)
     meta = read_meta(graph)
     T = int(_setting(ticks_per_word, meta, "ticks_per_word"))
     schedule = _setting(schedule, meta, "input_schedule")

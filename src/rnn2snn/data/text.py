@@ -150,6 +150,29 @@ def _count_words(text: str) -> int:
     return sum(1 for _ in re.finditer(r"\S+", text))
 
 
+def _tab_separated(lines: list[str]) -> bool:
+    """Whether most lines put a tab right after their first word (``LABEL<TAB>text``)."""
+    tabbed = sum(1 for line in lines if (m := re.match(r"\S+(\s)", line)) and m.group(1) == "\t")
+    return tabbed * 2 > len(lines)
+
+
+def _label_has_no_space(line: str, label: str, where: str, tab_separated: bool) -> None:
+    """Refuse a line whose label field holds a space (it would silently become its first word)."""
+    head = line.split("\t", 1)[0]
+    if tab_separated and "\t" in line and head.strip() != label:
+        raise DataFormatError(
+            f"{where}: the label field before the tab, {quote(head)}, holds a space; the label is the "
+            f"line's first word (here {quote(label)}), so write it as one word, e.g. "
+            f"{quote('_'.join(head.split()))}")
+    mark = label[0]
+    if mark in "\"'" and (len(label) == 1 or label[-1] != mark):
+        inside = line[1:].split(mark, 1)[0]
+        one_word = "_".join(inside.split())
+        raise DataFormatError(
+            f"{where}: the label {quote(mark + inside + mark)} is quoted and holds a space; the label is "
+            f"the line's first word, so write it as one word, e.g. {quote(one_word)}")
+
+
 def parse_labeled_lines(
     lines: list[str], source: str, label_map=None, *, max_words: int | None = DEFAULT_MAX_WORDS,
     truncate: bool = False, min_classes: int = 2,
@@ -164,7 +187,10 @@ def parse_labeled_lines(
     broken file, and nothing is guessed); an example longer than ``max_words`` tokens
     is an error, or with ``truncate=True`` is cut to its first ``max_words`` tokens
     and counted in ``Examples.truncated``; fewer than ``min_classes`` distinct labels
-    is an error (a classifier needs two; pass 1 for a test file).
+    is an error (a classifier needs two; pass 1 for a test file). The label is the
+    line's first word, so it cannot hold a space: a label field that does (in a file whose
+    lines are mostly ``LABEL<TAB>text``, a ``very good<TAB>text``; or a quoted
+    ``"very good" text``) is an error, never a new class ``very``.
     """
     _check_limits(max_words, min_classes)
     lines = [line.rstrip("\r\n") for line in lines]
@@ -173,6 +199,7 @@ def parse_labeled_lines(
     while lines and not lines[-1].strip():
         lines.pop()
     texts, labels, truncated = [], [], 0
+    tab_separated = _tab_separated(lines)
     for number, line in enumerate(lines, start=1):
         where = f"{source}:{number}"
         if not line.strip():
@@ -188,6 +215,7 @@ def parse_labeled_lines(
         if len(parts) < 2 or not parts[1].strip():
             raise DataFormatError(f"{where}: label {quote(parts[0])} has an empty text")
         label, text = parts
+        _label_has_no_space(line, label, where, tab_separated)
         cut = False
         if max_words is not None and len(text.split(None, max_words)) > max_words:
             if not truncate:

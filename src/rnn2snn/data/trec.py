@@ -64,6 +64,16 @@ def _label_map(level: str):
     return convert
 
 
+def trec_label_set(classes) -> str | None:
+    """``"coarse"`` or ``"fine"`` if ``classes`` are (some of) that TREC label set, else None:
+    whether a program was made on TREC, so that TREC may stand in for its test data."""
+    if set(classes) <= set(COARSE_CLASSES):
+        return "coarse"
+    if all(c.partition(":")[0] in COARSE_CLASSES and c.partition(":")[2] for c in classes):
+        return "fine"
+    return None
+
+
 def parse_trec(data: bytes, source: str, labels: str = "coarse") -> Examples:
     """Parse the bytes of a TREC file (ISO-8859-1) into examples."""
     label_map = _label_map(labels)

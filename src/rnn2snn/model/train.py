@@ -47,11 +47,23 @@ def distill_loss(student: torch.Tensor, labels: torch.Tensor, teacher: torch.Ten
 
 @dataclass
 class TrainResult:
-    """Per-epoch history and the best validation accuracy (its weights are kept)."""
+    """Per-epoch history and the best validation accuracy (its weights are kept).
+
+    Epoch 0 is the weights as they came in; ``best_epoch == 0`` means no epoch of
+    training beat them, so they were kept (:attr:`kept_start`).
+    """
 
     best_val_accuracy: float
     best_epoch: int
     history: list[dict] = field(default_factory=list)
+
+    @property
+    def kept_start(self) -> bool:
+        return self.best_epoch == 0
+
+    @property
+    def start_val_accuracy(self) -> float:
+        return self.history[0]["val_accuracy"]
 
 
 def batches(data: Sequences, batch_size: int, rng: np.random.Generator | None):
@@ -94,6 +106,24 @@ def accuracy(model: nn.Module, data: Sequences) -> float:
     return float((predict(model, data).argmax(1) == data.labels).mean())
 
 
+def score(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of class scores: what epoch selection compares.
+
+    An epoch is better when its accuracy is higher, or equal with a lower loss: on a
+    small or easy validation split the accuracy saturates (1.000 at every epoch), and
+    without the loss no retraining after a constraint could ever replace its start.
+    """
+    logits = np.asarray(logits, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.int64)
+    loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels)))
+    return float((logits.argmax(1) == labels).mean()), loss
+
+
+def better(new: tuple[float, float], best: tuple[float, float]) -> bool:
+    """Higher accuracy, or the same accuracy and a lower loss (see :func:`score`)."""
+    return new[0] > best[0] or (new[0] == best[0] and new[1] < best[1])
+
+
 def train(
     model: nn.Module,
     train_data: Sequences,
@@ -105,8 +135,13 @@ def train(
 ) -> TrainResult:
     """Train in place with Adam and keep the weights of the best validation epoch.
 
-    Selection uses ``val_data`` only; the test set never enters here. ``distill``: a
-    teacher's logits on ``train_data`` mixed into the loss (:func:`distill_loss`).
+    The incoming weights are epoch 0 and are replaced only by a strictly better epoch
+    (higher validation accuracy, or equal with a lower validation loss: :func:`better`),
+    so a stage never hands back a model worse on validation than it was given (a user's
+    trained model, or the weights a constraint step left); ``patience`` counts epochs
+    since the best one, epoch 0 included. Selection uses ``val_data`` only; the test set
+    never enters here. ``distill``: a teacher's logits on ``train_data`` mixed into the
+    loss (:func:`distill_loss`).
     """
     if distill is not None and np.asarray(distill.logits).shape != (len(train_data), model.config.n_classes):
         raise ValueError(f"distill.logits: shape {np.asarray(distill.logits).shape}, expected "
@@ -115,9 +150,10 @@ def train(
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    best = (-1.0, -1, copy.deepcopy(model.state_dict()))
-    history = []
-    bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
+    start = score(predict(model, val_data), val_data.labels)  # eval mode: no random numbers used
+    best = (start, 0, copy.deepcopy(model.state_dict()))
+    history = [{"epoch": 0, "train_loss": None, "val_accuracy": start[0], "val_loss": start[1]}]
+    bar = tqdm(range(1, config.epochs + 1), desc=desc, disable=not progress, leave=False)
     for epoch in bar:
         model.train()
         total, count = 0.0, 0
@@ -134,12 +170,13 @@ def train(
             opt.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
-        val_acc = accuracy(model, val_data)
-        history.append({"epoch": epoch, "train_loss": total / count, "val_accuracy": val_acc})
-        bar.set_postfix(loss=f"{total / count:.3f}", val=f"{val_acc:.3f}")
-        if val_acc > best[0]:
-            best = (val_acc, epoch, copy.deepcopy(model.state_dict()))
+        val = score(predict(model, val_data), val_data.labels)
+        history.append({"epoch": epoch, "train_loss": total / count, "val_accuracy": val[0],
+                        "val_loss": val[1]})
+        bar.set_postfix(loss=f"{total / count:.3f}", val=f"{val[0]:.3f}")
+        if better(val, best[0]):
+            best = (val, epoch, copy.deepcopy(model.state_dict()))
         elif epoch - best[1] >= config.patience:
             break
     model.load_state_dict(best[2])
-    return TrainResult(best_val_accuracy=best[0], best_epoch=best[1], history=history)
+    return TrainResult(best_val_accuracy=best[0][0], best_epoch=best[1], history=history)

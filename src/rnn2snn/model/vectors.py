@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnn2snn.data.reading import quote
 from rnn2snn.data.text import Vocabulary
 from rnn2snn.errors import DataFormatError, Rnn2SnnError
 
@@ -87,6 +88,44 @@ def known_words(name: str) -> set[str]:
     return set(glove_6b_50d()[0])
 
 
+def _first_bad_line(path: Path, has_header: bool) -> None:
+    """Raise naming the first line of a word2vec/GloVe text file that breaks its format
+    (``word v_1 … v_d``, every line the same d; word2vec's header ``count d``), with the
+    line quoted and escaped. Run only after the reader failed, so a good file is read once."""
+    dim = count = None
+    rows = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            where = f"--vectors {path}:{number}"
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                text = raw.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
+                raise DataFormatError(f"{where}: not UTF-8 text (byte {exc.start}): {quote(text)}") from None
+            parts = line.split()
+            if number == 1 and has_header:
+                count, dim = int(parts[0]), int(parts[1])
+                continue
+            if not parts:
+                raise DataFormatError(f"{where}: an empty line (expected 'word v_1 … v_d')")
+            if dim is None:
+                dim = len(parts) - 1
+                if dim < 1:
+                    raise DataFormatError(f"{where}: a word without a vector: {quote(line)}")
+            if len(parts) != dim + 1:
+                raise DataFormatError(f"{where}: {len(parts) - 1} values after the word, expected {dim} "
+                                      f"(as {'the header says' if has_header else 'on the first line'}): "
+                                      f"{quote(line)}")
+            for value in parts[1:]:
+                try:
+                    float(value)
+                except ValueError:
+                    raise DataFormatError(f"{where}: {quote(value)} is not a number: {quote(line)}") from None
+            rows += 1
+    if count is not None and rows != count:
+        raise DataFormatError(f"--vectors {path}:1: the header says {count} words, the file has {rows}")
+
+
 def load_vectors(path: str | os.PathLike, vocab: Vocabulary, dim: int,
                  seed: int = 0) -> tuple[np.ndarray, int]:
     """Embedding matrix (len(vocab), dim) float32 and the number of words found.
@@ -118,6 +157,8 @@ def load_vectors(path: str | os.PathLike, vocab: Vocabulary, dim: int,
         raise DataFormatError(f"--vectors {path}: no such file (or a packaged name: {', '.join(PACKAGED)})")
     binary = path.suffix == ".bin"
     no_header = False
+    if path.stat().st_size == 0:
+        raise DataFormatError(f"--vectors {path}: the file is empty")
     if not binary:
         with path.open("rb") as fh:
             first = fh.readline().split()
@@ -125,8 +166,11 @@ def load_vectors(path: str | os.PathLike, vocab: Vocabulary, dim: int,
     try:
         kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=no_header,
                                                unicode_errors="replace")
-    except (ValueError, UnicodeDecodeError, EOFError) as exc:
-        raise DataFormatError(f"--vectors {path}: not a word2vec/GloVe file ({exc})") from None
+    except (ValueError, UnicodeDecodeError, EOFError, TypeError) as exc:
+        if not binary:
+            _first_bad_line(path, has_header=not no_header)
+        raise DataFormatError(f"--vectors {path}: not a word2vec {'binary' if binary else '/GloVe text'} "
+                              f"file ({quote(str(exc))})") from None
     if kv.vector_size != dim:
         raise DataFormatError(
             f"--vectors {path}: vectors have {kv.vector_size} dimensions, the network's "

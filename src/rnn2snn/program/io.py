@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from rnn2snn._atomic import _umask
-from rnn2snn.errors import ModelFileError, Rnn2SnnError
+from rnn2snn.errors import ModelFileError, OutputFileError, Rnn2SnnError
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
 from rnn2snn.spiking.network import SpikingConfig
 
@@ -69,43 +67,30 @@ def save_program(program: SpikingProgram, directory: str | os.PathLike) -> Path:
     """Write the program folder (module docstring) as a whole; return its path.
 
     An existing folder at ``directory`` is replaced only if it holds a program (or is empty).
+    The files get the usual mode (``0o666`` less the umask, as any file the user writes),
+    so another user can run ``predict`` on it; a place that cannot be written is refused
+    before any file is (:func:`rnn2snn.rundir.write_folder_atomic`).
     """
+    from rnn2snn.rundir import write_folder_atomic
+
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise ModelFileError(f"{target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not (target / JSON_FILE).is_file():
         raise ModelFileError(f"{target}: a folder that holds something other than a program; "
                              "choose another place")
-    target.parent.mkdir(parents=True, exist_ok=True)
     tree, arrays = program_to_files(program)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        save_file(arrays, str(tmp / ARRAYS_FILE))
-        tree["sha256"] = {ARRAYS_FILE: hashlib.sha256((tmp / ARRAYS_FILE).read_bytes()).hexdigest()}
-        (tmp / JSON_FILE).write_text(json.dumps(tree, indent=1) + "\n", encoding="utf-8")
-        os.chmod(tmp, 0o777 & ~_umask())
-        _replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
 
+    def write(folder: Path) -> None:
+        try:
+            save_file(arrays, str(folder / ARRAYS_FILE))
+        except SafetensorError as exc:
+            raise OutputFileError(f"{target / ARRAYS_FILE}: cannot write it: {exc}") from None
+        os.chmod(folder / ARRAYS_FILE, 0o666 & ~_umask())  # safetensors creates it 0600
+        tree["sha256"] = {ARRAYS_FILE: hashlib.sha256((folder / ARRAYS_FILE).read_bytes()).hexdigest()}
+        (folder / JSON_FILE).write_text(json.dumps(tree, indent=1) + "\n", encoding="utf-8")
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Rename ``new`` onto ``target``; an old ``target`` is moved aside first, then removed."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, old / "x")
-    try:
-        os.replace(new, target)
-    except BaseException:
-        if old is not None:
-            os.replace(old / "x", target)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    return write_folder_atomic(target, write)
 
 
 class _Tree:
@@ -162,11 +147,15 @@ def load_program(directory: str | os.PathLike) -> SpikingProgram:
                             "provenance", "sha256"})
     if tree["format"] != FORMAT:
         t.fail("format", f"{tree['format']!r}, expected {FORMAT!r}")
+    t.typed(tree["version"], "version", int)  # `true == 1` in Python: refuse it by type first
     if tree["version"] != VERSION:
         t.fail("version", f"{tree['version']!r}; this rnn2snn reads version {VERSION}")
     if not apath.is_file():
         raise ModelFileError(f"{d}: {ARRAYS_FILE} is missing")
-    digest = hashlib.sha256(apath.read_bytes()).hexdigest()
+    try:
+        digest = hashlib.sha256(apath.read_bytes()).hexdigest()
+    except OSError as exc:  # e.g. another user's file that only its owner may read
+        raise ModelFileError(f"{apath}: cannot read: {exc.strerror or exc}") from None
     want = (tree.get("sha256") or {}).get(ARRAYS_FILE)
     if want != digest:
         raise ModelFileError(f"{apath}: its sha256 does not match program.json (changed or corrupt)")
@@ -183,9 +172,12 @@ def load_program(directory: str | os.PathLike) -> SpikingProgram:
     try:
         return _build(t, tree, array)
     except Rnn2SnnError as exc:
-        if str(exc).startswith(str(jpath)) or str(exc).startswith(str(apath)):
+        msg = str(exc)
+        if msg.startswith(str(jpath)) or msg.startswith(str(apath)):
             raise
-        raise ModelFileError(f"{jpath}: {exc}") from None
+        if msg.split(":", 1)[0] in arrays:  # a value of an array: name the file that holds it
+            raise ModelFileError(f"{apath}: {msg}") from None
+        raise ModelFileError(f"{jpath}: {msg}") from None
 
 
 def _threshold(t: _Tree, value, path: str):
@@ -221,13 +213,21 @@ def _build(t: _Tree, tree: dict, array) -> SpikingProgram:
                 isinstance(j, int) and not isinstance(j, bool) for j in g) for g in groups):
             t.fail(f"{p}.groups", "expected lists of neuron indices")
         has_bias = t.typed(raw["bias"], f"{p}.bias", bool)
-        layers.append(RecurrentLayer(
-            w_in=array(f"layers.{i}.w_in"), w_rec=array(f"layers.{i}.w_rec"),
-            threshold=_threshold(t, raw["threshold"], f"{p}.threshold"),
-            levels=t.typed(raw["levels"], f"{p}.levels", int),
-            carry_residual=t.typed(raw["carry_residual"], f"{p}.carry_residual", bool),
-            w_bias=array(f"layers.{i}.w_bias") if has_bias else None,
-            groups=None if groups is None else tuple(tuple(g) for g in groups)))
+        try:
+            layers.append(RecurrentLayer(
+                w_in=array(f"layers.{i}.w_in"), w_rec=array(f"layers.{i}.w_rec"),
+                threshold=_threshold(t, raw["threshold"], f"{p}.threshold"),
+                levels=t.typed(raw["levels"], f"{p}.levels", int),
+                carry_residual=t.typed(raw["carry_residual"], f"{p}.carry_residual", bool),
+                w_bias=array(f"layers.{i}.w_bias") if has_bias else None,
+                groups=None if groups is None else tuple(tuple(g) for g in groups)))
+        except ModelFileError as exc:  # name the layer: its arrays as stored, its fields as in JSON
+            msg = str(exc)
+            if msg.startswith("layer.w_"):
+                raise ModelFileError(f"layers.{i}.{msg[len('layer.'):]}") from None
+            if msg.startswith("layer."):
+                raise ModelFileError(f"{p}.{msg[len('layer.'):]}") from None
+            raise
     timing_fields = {f.name: f for f in fields(SpikingConfig)}
     raw_t = t.obj(tree["timing"], "timing", set(timing_fields))
     values = {}

@@ -35,9 +35,12 @@ import numpy as np
 from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import ModelFileError
 from rnn2snn.readouts import READOUTS, pool_activity
-from rnn2snn.spiking.network import SpikingConfig, SpikingRNN, convert
+from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingConfig, SpikingRNN, convert
+from rnn2snn.truenorth import limits as L
 
 Timing = SpikingConfig
+#: On-chip weights: a sum of the axon types' weights S = (1, 2, 4, −8), so −8…7 (16 levels).
+WEIGHT_RANGE = (min(TYPE_WEIGHTS), sum(w for w in TYPE_WEIGHTS if w > 0))
 
 
 def _fail(where: str, msg: str):
@@ -51,6 +54,21 @@ def _int_array(value, where: str, ndim: int) -> np.ndarray:
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         _fail(where, f"expected integers, got {arr.dtype}")
     return arr.astype(np.int64)
+
+
+def _in_range(arr: np.ndarray, where: str, lo: int, hi: int, what: str) -> None:
+    """Refuse any element outside ``lo … hi``, naming the first one's index."""
+    bad = (arr < lo) | (arr > hi)
+    if bad.any():
+        pos = tuple(int(i) for i in np.argwhere(bad)[0])
+        _fail(where, f"{int(arr[pos])} at index {pos if len(pos) > 1 else pos[0]} is outside {lo}…{hi} "
+                     f"({what})")
+
+
+def _level_count(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
+        _fail(where, f"must be an integer ≥ 2, got {value!r}")
+    return int(value)
 
 
 def _float_array(value, where: str, ndim: int) -> np.ndarray:
@@ -75,6 +93,7 @@ class TokenEncoder:
     def __post_init__(self) -> None:
         t = _int_array(self.table, "encoder.table", 2)
         object.__setattr__(self, "table", t)
+        object.__setattr__(self, "levels", _level_count(self.levels, "encoder.levels"))
         object.__setattr__(self, "vocab", tuple(self.vocab))
         if t.shape[0] != len(self.vocab):
             _fail("encoder.table", f"{t.shape[0]} rows for {len(self.vocab)} vocabulary entries")
@@ -82,8 +101,7 @@ class TokenEncoder:
             _fail("encoder.vocab", "must start with '<pad>', '<unk>'")
         if len(set(self.vocab)) != len(self.vocab):
             _fail("encoder.vocab", "holds a token twice")
-        if t.size and (t.min() < 0 or t.max() > self.levels - 1):
-            _fail("encoder.table", f"levels must lie in 0…{self.levels - 1}")
+        _in_range(t, "encoder.table", 0, self.levels - 1, "input levels")
 
     @property
     def n_outputs(self) -> int:
@@ -116,6 +134,7 @@ class FeatureEncoder:
             _fail("encoder.bias", f"shape {b.shape}, expected ({w.shape[0]},)")
         object.__setattr__(self, "weight", w)
         object.__setattr__(self, "bias", b)
+        object.__setattr__(self, "levels", _level_count(self.levels, "encoder.levels"))
 
     @property
     def n_outputs(self) -> int:
@@ -159,12 +178,17 @@ class RecurrentLayer:
         h = w_in.shape[0]
         if w_rec.shape != (h, h):
             _fail("layer.w_rec", f"shape {w_rec.shape}, expected ({h}, {h})")
+        lo, hi = WEIGHT_RANGE
+        for name, w in (("w_in", w_in), ("w_rec", w_rec)):
+            _in_range(w, f"layer.{name}", lo, hi, "on-chip weights have 16 levels, the sums of the "
+                      "axon types' weights 1, 2, 4, −8")
         object.__setattr__(self, "w_in", w_in)
         object.__setattr__(self, "w_rec", w_rec)
         if self.w_bias is not None:
             b = _int_array(self.w_bias, "layer.w_bias", 1)
             if b.shape != (h,):
                 _fail("layer.w_bias", f"shape {b.shape}, expected ({h},)")
+            _in_range(b, "layer.w_bias", lo, hi, "on-chip weights have 16 levels")
             object.__setattr__(self, "w_bias", b)
         alpha = self.threshold
         if isinstance(alpha, bool) or not isinstance(alpha, int | np.integer | np.ndarray | list | tuple):
@@ -173,11 +197,14 @@ class RecurrentLayer:
         if alpha.ndim == 0:
             alpha = np.full(h, alpha)
         alpha = _int_array(alpha, "layer.threshold", 1)
-        if alpha.shape != (h,) or (h and alpha.min() < 1):
-            _fail("layer.threshold", f"must be ≥ 1, one value or one per neuron ({h}), got {alpha}")
+        if alpha.shape != (h,):
+            _fail("layer.threshold", f"one value or one per neuron ({h}), got shape {alpha.shape}")
+        _in_range(alpha, "layer.threshold", L.THRESHOLD_MIN, L.THRESHOLD_MAX,
+                  f"the hardware's threshold α, ≥ {L.THRESHOLD_MIN}")
         object.__setattr__(self, "threshold", alpha)
-        if self.levels < 2:
-            _fail("layer.levels", f"must be ≥ 2, got {self.levels}")
+        object.__setattr__(self, "levels", _level_count(self.levels, "layer.levels"))
+        if not isinstance(self.carry_residual, bool | np.bool_):
+            _fail("layer.carry_residual", f"must be true or false, got {self.carry_residual!r}")
         if self.groups is not None:
             groups = tuple(tuple(int(j) for j in g) for g in self.groups)
             if sorted(j for g in groups for j in g) != list(range(h)):
@@ -220,6 +247,27 @@ class Readout:
         return feature @ self.weight.T + self.bias
 
 
+def _check_timing(timing: Timing) -> None:
+    """What :meth:`SpikingConfig.validate` leaves to the caller: β, the floor flag, the window."""
+    beta = timing.neg_threshold
+    if beta is not None:
+        if isinstance(beta, bool) or not isinstance(beta, int | np.integer):
+            _fail("timing.neg_threshold", f"must be an integer or null (β = α), got {beta!r}")
+        if not L.NEG_THRESHOLD_MIN <= beta <= L.NEG_THRESHOLD_MAX:
+            _fail("timing.neg_threshold", f"{beta} is outside {L.NEG_THRESHOLD_MIN}…{L.NEG_THRESHOLD_MAX} "
+                                          "(the hardware's negative threshold β)")
+    if timing.neg_saturate not in (0, 1) or isinstance(timing.neg_saturate, float):
+        _fail("timing.neg_saturate", f"must be 0 or 1, got {timing.neg_saturate!r}")
+    if timing.ticks_per_word > L.DELAY_MAX:
+        _fail("timing.ticks_per_word", f"{timing.ticks_per_word} is over {L.DELAY_MAX}, the longest axonal "
+                                       "delay (a recurrent spike needs delay = ticks_per_word)")
+    for name in ("delay", "neg_delay"):
+        if getattr(timing, name) > timing.ticks_per_word:
+            _fail(f"timing.{name}", f"{getattr(timing, name)} is longer than ticks_per_word="
+                                    f"{timing.ticks_per_word}: a recurrent spike would land past the "
+                                    "next word's window")
+
+
 @dataclass(frozen=True)
 class SpikingProgram:
     """The converted network and everything a backend needs around it (module docstring)."""
@@ -254,6 +302,7 @@ class SpikingProgram:
             self.timing.validate(self.levels)
         except Exception as exc:  # noqa: BLE001 - rewrap with the place
             _fail("timing", str(exc))
+        _check_timing(self.timing)
 
     # -- shape of the flattened network ------------------------------------
     @property

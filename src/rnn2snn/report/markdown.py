@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rnn2snn.guard import stage_label
+
 PAPER = {"accuracy": 0.74, "power_uw": 17.0, "cores": 1}
 
 
@@ -33,8 +35,30 @@ def _per_neuron(change: str, before: list[float], after: list[float]) -> str:
             + ", ".join(f"{x:.2f}→{y:.2f}" for x, y in zip(before, after, strict=True)))
 
 
-def render_report(results: dict, constants: list[dict], command: str = "") -> str:
-    """Markdown text of a run from its ``results.json`` dict."""
+def _warnings(results: dict) -> list[str]:
+    """The loss guard's warnings (rnn2snn.guard): each loss over 2 validation points, the
+    remedies tried with their validation accuracy, and a small validation split."""
+    warnings = results.get("warnings") or []
+    if not warnings:
+        return ["## Warnings", "", "None: no stage lost more than 2 points of validation accuracy "
+                "and the validation split is large enough to choose on.", ""]
+    lines = ["## Warnings", ""]
+    for w in warnings:
+        lines.append(f"- **{w['stage'] or 'validation'}**: {w['message']}")
+        if w.get("remedies"):
+            lines += ["", "  | remedy tried | validation accuracy | kept |", "  | --- | --- | --- |"]
+            lines += [f"  | {r['name']} | {_pct(r['val_accuracy'])} | {'yes' if r['kept'] else 'no'} |"
+                      for r in w["remedies"]]
+            lines.append("")
+    return lines + [""]
+
+
+def render_report(results: dict, constants: list[dict], command: str = "", paper: bool = False) -> str:
+    """Markdown text of a run from its ``results.json`` dict.
+
+    ``paper``: the data are TREC's coarse labels, so the stage table is compared with
+    Diehl et al. 2016's 74 % (a TREC-6 figure, meaningless for other data).
+    """
     hw, conv = results["hardware"], results["conversion"]
     lines = ["# rnn2snn run report", ""]
     if command:
@@ -45,18 +69,24 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         "",
         "## Accuracy by stage",
         "",
-        "| stage | test accuracy | validation accuracy | Diehl et al. 2016 |",
-        "| --- | --- | --- | --- |",
+        "Each row is measured right after its step"
+        + (" (`given`: your model as read, before any training)"
+           if any(s["name"] == "given" for s in results["stages"]) else "")
+        + "; a retraining stage keeps its starting weights unless an epoch beats them on validation.",
+        "",
+        "| stage | test accuracy | validation accuracy | note |" + (" Diehl et al. 2016 |" if paper else ""),
+        "| --- | --- | --- | --- |" + (" --- |" if paper else ""),
     ]
     for s in results["stages"]:
-        paper = _pct(PAPER["accuracy"]) + " (on chip)" if s["name"] == "spiking" else ""
-        lines.append(f"| {s['name']} | {_pct(s['test_accuracy'])} | {_pct(s['val_accuracy'])} "
-                     f"| {paper} |")
+        note = "kept its starting weights" if s.get("kept_start") else ""
+        ref = (_pct(PAPER["accuracy"]) + " (on chip)" if s["name"] == "spiking" else "") if paper else None
+        lines.append(f"| {stage_label(s['name'])} | {_pct(s['test_accuracy'])} | {_pct(s['val_accuracy'])} "
+                     f"| {note} |" + ("" if ref is None else f" {ref} |"))
     teacher = results.get("teacher")
     if teacher:
         lines.append(f"| float teacher ({teacher['model']}; off-chip, λ = {teacher['lambda']:g}, "
                      f"T = {teacher['temperature']:g}) | {_pct(teacher['test_accuracy'])} | "
-                     f"{_pct(teacher['val_accuracy'])} | |")
+                     f"{_pct(teacher['val_accuracy'])} | |" + (" |" if paper else ""))
     vec = results.get("vectors")
     if vec:
         lines += ["", f"Word vectors: {vec['source']}, {vec['found']} of {vec['vocabulary']} words "
@@ -79,21 +109,23 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         "",
         "![accuracy by stage](accuracy_by_stage.png)",
         "",
+        *_warnings(results),
         "## Hardware (recurrent layer on TrueNorth)",
         "",
-        "| quantity | this run | Diehl et al. 2016 |",
-        "| --- | --- | --- |",
-        f"| cores | {hw['cores']} | {PAPER['cores']} |",
-        f"| axons | {hw['axons']} | |",
-        f"| neurons (with copies) | {hw['neurons']} | |",
-        f"| ticks per word | {hw['ticks_per_word']} | |",
-        f"| recurrent delay (ticks) | {hw['delay']} | |",
-        f"| threshold α | {hw['threshold']} | |",
-        f"| power, core share (µW) | {hw['power_uw']:.2f} | ~{PAPER['power_uw']:.0f} |",
     ]
+    rows = [("cores", hw["cores"], PAPER["cores"]), ("axons", hw["axons"], ""),
+            ("neurons (with copies)", hw["neurons"], ""), ("ticks per word", hw["ticks_per_word"], ""),
+            ("recurrent delay (ticks)", hw["delay"], ""), ("threshold α", hw["threshold"], ""),
+            ("power, core share (µW)", f"{hw['power_uw']:.2f}", f"~{PAPER['power_uw']:.0f}")]
     if "power_uw_activity" in hw:
-        lines.append(f"| power, activity based (µW) | {hw['power_uw_activity']:.2f} | |")
-        lines.append(f"| synaptic events per word | {hw['synaptic_events_per_word']:.1f} | |")
+        rows += [("power, activity based (µW)", f"{hw['power_uw_activity']:.2f}", ""),
+                 ("synaptic events per word", f"{hw['synaptic_events_per_word']:.1f}", "")]
+    if paper:
+        lines += ["| quantity | this run | Diehl et al. 2016 |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {value} | {ref} |" for name, value, ref in rows]
+    else:
+        lines += ["| quantity | this run |", "| --- | --- |"]
+        lines += [f"| {name} | {value} |" for name, value, _ in rows]
     lines += ["", "Constants:", "", "| name | value | unit | source |", "| --- | --- | --- | --- |"]
     for c in constants:
         lines.append(f"| {c['name']} | {c['value']:.4g} | {c['unit']} | {c['source']} |")
@@ -101,20 +133,31 @@ def render_report(results: dict, constants: list[dict], command: str = "") -> st
         "",
         "## Conversion: integer network → spiking network",
         "",
-        f"Conversion loss (activities − spiking, test): **{conv['loss_points']:+.1f} points**. "
+        "Conversion loss (the program's integer network − its spiking run, test): "
+        f"**{conv['loss_points']:+.1f} points**. "
         f"Predictions differ on {_pct(conv['prediction_differs_share'])} of the test questions. "
         f"Spike counts equal the integer activities in {_pct(conv['exact_share'])} of "
         f"{conv['neuron_windows']} neuron × word windows (mean |difference| "
         f"{conv['mean_abs_diff']:.2f}, largest {conv['max_abs_diff']}).",
         "",
     ]
-    int_acc, spk_acc = results["stages"][3]["test_accuracy"], results["stages"][4]["test_accuracy"]
+    spk_acc = next(s["test_accuracy"] for s in results["stages"] if s["name"] == "spiking")
+    int_acc = conv["test_integer_accuracy"]
     this_run = (int_acc, spk_acc, conv["prediction_differs_share"], conv)
     b = conv.get("before_spiking_finetune")
     if b:
+        ft = conv.get("spiking_finetune") or {}
+        if ft.get("kept_start"):
+            kept = (f" **The fine-tune kept its starting weights**: none of its {ft['epochs_run']} "
+                    "epochs beat them on validation, so before and after are the same network.")
+        elif ft.get("best_epoch"):
+            kept = f" Kept: epoch {ft['best_epoch']} of {ft['epochs_run']}."
+        else:
+            kept = ""
         lines += [
             "Fine-tuning against the spiking dynamics (forward on simulated spike counts, "
-            "straight-through gradient of the integer network; epochs chosen on validation):",
+            "straight-through gradient of the integer network; epochs chosen on validation, the "
+            "starting weights counting as epoch 0):" + kept,
             "",
             *_mismatch_table("", [("before", b["test_integer_accuracy"], b["test_spiking_accuracy"],
                                    b["test_prediction_differs_share"], b), ("after", *this_run)]),

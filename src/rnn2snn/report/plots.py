@@ -24,13 +24,16 @@ def _save(fig, path: str | os.PathLike) -> Path:
 
 
 def plot_stage_accuracy(stages: list[dict], path: str | os.PathLike,
-                        paper: float | None = PAPER_ACCURACY) -> Path:
-    """Bar chart of test (and validation) accuracy per stage; the paper's figure as a line.
+                        paper: float | None = None) -> Path:
+    """Bar chart of test (and validation) accuracy per stage; with ``paper`` (TREC coarse
+    labels only: :data:`PAPER_ACCURACY`) the paper's figure as a line.
 
     stages : dicts with ``name``, ``test_accuracy`` and optionally ``val_accuracy``
         and ``test_std`` (spread over seeds, drawn as error bars).
     """
-    names = [s["name"] for s in stages]
+    from rnn2snn.guard import STAGE_LABELS
+
+    names = [STAGE_LABELS.get(s["name"], s["name"]).replace(" (", "\n(") for s in stages]
     test = np.array([s["test_accuracy"] for s in stages])
     xs = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from rnn2snn.batching import BATCH_SIZE
 from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.spiking.network import SCHEDULES, SpikingConfig, convert, simulate
 from rnn2snn.truenorth import limits as L
@@ -62,15 +63,17 @@ def ablation_variants(config: SpikingConfig) -> list[tuple[str, str, SpikingConf
 
 
 def ablation(net: IntegerRNN, x: np.ndarray, lengths: np.ndarray, activity: np.ndarray,
-             classify, labels: np.ndarray, config: SpikingConfig) -> list[dict]:
+             classify, labels: np.ndarray, config: SpikingConfig,
+             batch_size: int = BATCH_SIZE) -> list[dict]:
     """Accuracy and count mismatch for each variant of :func:`ablation_variants`.
 
-    classify : callable (counts (B, L, H)) → predicted class (B,).
+    classify : callable (counts (B, L, H)) → predicted class (B,). Each variant is
+    simulated ``batch_size`` questions at a time (:func:`~rnn2snn.spiking.network.simulate`).
     """
     int_pred = classify(activity)
     rows = []
     for name, cause, cfg in ablation_variants(config):
-        rec = simulate(convert(net, cfg), x, lengths)
+        rec = simulate(convert(net, cfg), x, lengths, batch_size=batch_size)
         pred = classify(rec.counts)
         stats = compare_counts(rec.counts, activity, lengths)
         rows.append({

@@ -27,15 +27,21 @@ from rnn2snn.constrain.steps import to_integer
 from rnn2snn.constrain.word_neuron import word_step
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
-from rnn2snn.model.train import TrainConfig, TrainResult, batches
+from rnn2snn.model.train import TrainConfig, TrainResult, batches, better, score
 from rnn2snn.spiking.evaluate import spiking_logits
 from rnn2snn.spiking.network import SpikingConfig, convert, simulate
 
 
+def spiking_score(model: ElmanClassifier, data: Sequences, config: SpikingConfig) -> tuple[float, float]:
+    """(accuracy, cross-entropy) of the converted spiking network (counts through the model's
+    readout), as :func:`rnn2snn.model.train.score` compares epochs."""
+    logits, _ = spiking_logits(model, convert(to_integer(model), config), data)
+    return score(logits, data.labels)
+
+
 def spiking_accuracy(model: ElmanClassifier, data: Sequences, config: SpikingConfig) -> float:
     """Accuracy of the converted spiking network (counts through the model's readout)."""
-    logits, _ = spiking_logits(model, convert(to_integer(model), config), data)
-    return float((logits.argmax(1) == data.labels).mean())
+    return spiking_score(model, data, config)[0]
 
 
 def spiking_forward(model: ElmanClassifier, inputs: torch.Tensor, lengths: torch.Tensor,
@@ -63,15 +69,20 @@ def spiking_forward(model: ElmanClassifier, inputs: torch.Tensor, lengths: torch
 def finetune_spiking(model: ElmanClassifier, train_data: Sequences, val_data: Sequences,
                      config: SpikingConfig, train_config: TrainConfig = TrainConfig(epochs=6, lr=5e-4),
                      progress: bool = True) -> TrainResult:
-    """Fine-tune in place against the spiking dynamics; keep the best validation epoch."""
+    """Fine-tune in place against the spiking dynamics; keep the best validation epoch
+    (:func:`rnn2snn.model.train.better`; epoch 0 is the weights as they came:
+    ``result.kept_start`` when no epoch beat them)."""
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=train_config.lr)
     loss_fn = nn.CrossEntropyLoss()
     model.eval()
-    best = (spiking_accuracy(model, val_data, config), -1, copy.deepcopy(model.state_dict()))
-    history = [{"epoch": -1, "val_spiking_accuracy": best[0]}]
-    bar = tqdm(range(train_config.epochs), desc="spiking fine-tune", disable=not progress, leave=False)
+    # epoch 0: the weights as they came, replaced only by a strictly better epoch
+    start = spiking_score(model, val_data, config)
+    best = (start, 0, copy.deepcopy(model.state_dict()))
+    history = [{"epoch": 0, "val_accuracy": start[0], "val_loss": start[1]}]
+    bar = tqdm(range(1, train_config.epochs + 1), desc="spiking fine-tune", disable=not progress,
+               leave=False)
     for epoch in bar:
         model.train()
         for idx in batches(train_data, train_config.batch_size, rng):
@@ -83,13 +94,13 @@ def finetune_spiking(model: ElmanClassifier, train_data: Sequences, val_data: Se
             nn.utils.clip_grad_norm_(model.parameters(), train_config.clip_grad)
             opt.step()
         model.eval()
-        acc = spiking_accuracy(model, val_data, config)
-        history.append({"epoch": epoch, "val_spiking_accuracy": acc})
-        bar.set_postfix(val=f"{acc:.3f}")
-        if acc > best[0]:
-            best = (acc, epoch, copy.deepcopy(model.state_dict()))
+        val = spiking_score(model, val_data, config)
+        history.append({"epoch": epoch, "val_accuracy": val[0], "val_loss": val[1]})
+        bar.set_postfix(val=f"{val[0]:.3f}")
+        if better(val, best[0]):
+            best = (val, epoch, copy.deepcopy(model.state_dict()))
         elif epoch - best[1] >= train_config.patience:
             break
     model.load_state_dict(best[2])
     model.eval()
-    return TrainResult(best_val_accuracy=best[0], best_epoch=best[1], history=history)
+    return TrainResult(best_val_accuracy=best[0][0], best_epoch=best[1], history=history)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rnn2snn.batching import BATCH_SIZE, concat, map_batches
 from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.spiking.clock import WordClock
@@ -161,24 +162,49 @@ class SpikeRecord:
     raster: np.ndarray | None
     ticks: int
 
+    @staticmethod
+    def joined(parts: list[SpikeRecord]) -> SpikeRecord:
+        """One record from the records of consecutive batches (same ticks)."""
+        return SpikeRecord(counts=concat([p.counts for p in parts]), raster=concat([p.raster for p in parts]),
+                           ticks=parts[0].ticks)
+
 
 def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool = False,
-             rng: np.random.Generator | None = None) -> SpikeRecord:
-    """Run questions through the spiking layer, all in parallel.
+             rng: np.random.Generator | None = None, batch_size: int = BATCH_SIZE) -> SpikeRecord:
+    """Run questions through the spiking layer, ``batch_size`` at a time.
 
     x : int64 (B, L, P) input levels (0…levels−1); lengths : (B,) words per question.
     Inputs after a question's end are ignored; its counts are read up to its own end.
-    The spikes of every tick are kept (``raster``, returned when ``record``).
+    ``record``: return the spikes of every tick (``raster``, (B, ticks, H): ask only for the
+    questions you will look at). Questions are independent, so batches give exactly what one
+    run over all gives; a stochastic run (``rng``) is one batch, its draws follow the shape.
     """
-    cfg = net.config
     x = np.asarray(x, dtype=np.int64)
-    batch, steps, n_in = x.shape
+    batch, _, n_in = x.shape
     if n_in != net.n_inputs:
         raise ValueError(f"x has {n_in} inputs per word, the network {net.n_inputs}")
     if x.size and (x.min() < 0 or x.max() > net.levels - 1):
         raise ValueError(f"input levels must lie in 0…{net.levels - 1}")
-    T, h = cfg.ticks_per_word, net.n_hidden
     lengths = np.asarray(lengths, dtype=np.int64)
+    size = max(batch, 1) if rng is not None else batch_size
+    return SpikeRecord.joined(map_batches(
+        lambda rows: _simulate_batch(net, x[rows], lengths[rows], record, rng), batch, size))
+
+
+def _simulate_batch(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool,
+                    rng: np.random.Generator | None) -> SpikeRecord:
+    """:func:`simulate` of one batch (all its questions in parallel).
+
+    Without ``record`` the batch runs only up to its longest question (its flush included):
+    the counts read nothing later, and the rest of the padding is not simulated.
+    """
+    cfg = net.config
+    batch, full_steps, n_in = x.shape
+    steps = full_steps
+    if not record and batch and lengths.min() >= 1:
+        steps = min(full_steps, int(lengths.max()))
+        x = x[:, :steps]
+    T, h = cfg.ticks_per_word, net.n_hidden
     # Weight of each type group: excitatory types 0-2 and the inhibitory type 3.
     w_pos = np.tensordot(np.array(TYPE_WEIGHTS[:3]), net.bits[:3], axes=1)  # (H, P+H)
     w_neg = TYPE_WEIGHTS[3] * net.bits[3]
@@ -214,6 +240,7 @@ def simulate(net: SpikingRNN, x: np.ndarray, lengths: np.ndarray, record: bool =
         for t in range(t0, t1):
             spikes, v = step(v, syn[t - t0], net.neurons, rng)
             raster[t] = spikes
-    counts = cfg.clock.counts(raster, lengths, tick_major=True)
+    counts = np.zeros((batch, full_steps, h), dtype=np.int64)
+    counts[:, :steps] = cfg.clock.counts(raster, lengths, tick_major=True)
     return SpikeRecord(counts=counts, raster=raster.transpose(1, 0, 2) if record else None,
-                       ticks=total_ticks)
+                       ticks=cfg.clock.total_ticks(full_steps))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn2snn.batching import concat
 from rnn2snn.spiking.neuron import step
 from rnn2snn.truenorth.config import NO_TARGET, NetworkConfig
 from rnn2snn.truenorth.limits import AXON_TYPES, DELAY_MAX
@@ -30,19 +31,38 @@ SLOTS = DELAY_MAX + 1  # 16 slots: a spike is at most 15 ticks ahead
 class CoreRun:
     """Result of :func:`run_cores`.
 
-    outputs : bool (B, ticks, n_output_ports).
+    outputs : bool (B, ticks, n_output_ports), or None when not kept.
     rasters : per core bool (B, ticks, N_c), or None.
     potentials : per core int64 (B, ticks, N_c) after each tick, or None.
     synaptic_events : crossbar events (axon spike × connected synapse), all questions.
-    spikes : neuron spikes, all questions. active_cores : cores with any event.
+    spikes : neuron spikes, all questions. active : bool per core, any event.
     """
 
-    outputs: np.ndarray
+    outputs: np.ndarray | None
     rasters: list[np.ndarray] | None
     potentials: list[np.ndarray] | None
     synaptic_events: int
     spikes: int
-    active_cores: int
+    active: np.ndarray
+
+    @property
+    def active_cores(self) -> int:
+        """Cores with any event."""
+        return int(self.active.sum())
+
+    @staticmethod
+    def joined(parts: list[CoreRun]) -> CoreRun:
+        """One run from the runs of consecutive batches of questions (:mod:`rnn2snn.batching`)."""
+
+        def per_core(lists):
+            return None if lists[0] is None else [concat(list(c)) for c in zip(*lists, strict=True)]
+
+        return CoreRun(outputs=concat([p.outputs for p in parts]),
+                       rasters=per_core([p.rasters for p in parts]),
+                       potentials=per_core([p.potentials for p in parts]),
+                       synaptic_events=sum(p.synaptic_events for p in parts),
+                       spikes=sum(p.spikes for p in parts),
+                       active=np.logical_or.reduce([p.active for p in parts]))
 
 
 @dataclass
@@ -69,13 +89,15 @@ def _routes(config: NetworkConfig) -> list[_Routes]:
 
 def run_cores(config: NetworkConfig, inputs: np.ndarray, record: bool = False,
               record_potentials: bool = False, rng: np.random.Generator | None = None,
-              until: np.ndarray | None = None) -> CoreRun:
+              until: np.ndarray | None = None, keep_outputs: bool = True) -> CoreRun:
     """Simulate ``config`` for ``inputs.shape[1]`` ticks, a batch of independent runs at once.
 
     inputs : bool (B, ticks, n_input_ports) — spikes arriving through each port.
     rng : needed when a stochastic mode is on; seed it for reproducible runs.
     until : int (B,), optional — count events and spikes of run ``b`` only before
         tick ``until[b]`` (runs padded to a common length).
+    keep_outputs : False drops the output port spikes (``outputs`` is None), when only the
+        counts of events are read. Runs of independent questions join with :meth:`CoreRun.joined`.
     """
     inputs = np.asarray(inputs, dtype=bool)
     batch, ticks, n_ports = inputs.shape
@@ -95,7 +117,7 @@ def run_cores(config: NetworkConfig, inputs: np.ndarray, record: bool = False,
     out_core = np.array([p.core for p in config.outputs], dtype=np.int64)
     out_neuron = np.array([p.index for p in config.outputs], dtype=np.int64)
     out_of = [(np.flatnonzero(out_core == c), out_neuron[out_core == c]) for c in range(len(cores))]
-    outputs = np.zeros((batch, ticks, len(config.outputs)), dtype=bool)
+    outputs = np.zeros((batch, ticks, len(config.outputs)), dtype=bool) if keep_outputs else None
     rasters = [np.zeros((batch, ticks, c.n_neurons), dtype=bool) for c in cores] if record else None
     pots = ([np.zeros((batch, ticks, c.n_neurons), dtype=np.int64) for c in cores]
             if record_potentials else None)
@@ -146,7 +168,7 @@ def run_cores(config: NetworkConfig, inputs: np.ndarray, record: bool = False,
                 else:
                     np.logical_or.at(target, (slice(None), axons), fired[c][:, neurons])
         for c, (ports, neurons) in enumerate(out_of):
-            if len(ports):
+            if keep_outputs and len(ports):
                 outputs[:, t, ports] = fired[c][:, neurons]
     return CoreRun(outputs=outputs, rasters=rasters, potentials=pots, synaptic_events=events,
-                   spikes=spikes_total, active_cores=int(active.sum()))
+                   spikes=spikes_total, active=active)
