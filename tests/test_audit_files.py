@@ -223,13 +223,18 @@ def _start_slow_write(target: Path, kind: str) -> subprocess.Popen:
     return proc
 
 
-@pytest.mark.parametrize("kind", ["folder", "file"])
-def test_a_killed_write_is_cleaned_by_the_next_one(tmp_path, kind):
-    target = tmp_path / "run"
+def _previous_version(target, kind):
+    """``target`` holding an earlier version ("old"): a run folder or a file."""
     if kind == "folder":
         write_folder_atomic(target, lambda d: (d / "results.json").write_text("old"))
     else:
         target.write_text("old")
+    return target
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_a_killed_write_is_cleaned_by_the_next_one(tmp_path, kind):
+    target = _previous_version(tmp_path / "run", kind)
     proc = _start_slow_write(target, kind)
     proc.kill()
     proc.wait()
@@ -260,11 +265,7 @@ def test_a_write_killed_mid_swap_gets_its_previous_run_back(tmp_path):
 
 @pytest.mark.parametrize("kind", ["folder", "file"])
 def test_sigint_during_a_write_leaves_the_previous_and_nothing_else(tmp_path, kind):
-    target = tmp_path / "run"
-    if kind == "folder":
-        write_folder_atomic(target, lambda d: (d / "results.json").write_text("old"))
-    else:
-        target.write_text("old")
+    target = _previous_version(tmp_path / "run", kind)
     proc = _start_slow_write(target, kind)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
