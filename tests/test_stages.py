@@ -134,6 +134,22 @@ def test_train_counts_the_incoming_weights_as_epoch_0():
     assert [h["epoch"] for h in res.history] == [0, 1, 2]
 
 
+def test_a_retraining_after_a_constraint_keeps_its_best_retrained_epoch():
+    """Without ``start_is_candidate`` (the retraining after each constraint step) the start
+    is not a candidate: its validation score is the previous stage's maximum over epochs,
+    biased upward by that choice (README, "Stages that never hide a loss")."""
+    user, x = _by_hand()
+    model = read_torch_model(user, "last")
+    val = as_sequences(VAL, "val")
+    res = train(model, as_sequences(TRAIN, "train"), val, TrainConfig(epochs=4, lr=5.0, patience=2),
+                progress=False, start_is_candidate=False)
+    assert res.best_epoch >= 1 and not res.kept_start
+    assert res.best_val_accuracy == max(h["val_accuracy"] for h in res.history[1:])
+    assert accuracy(model, val) == res.best_val_accuracy
+    # epoch 0 is still measured, so the row after it can be compared with the start
+    assert res.history[0]["val_accuracy"] == x
+
+
 def test_activities_row_is_the_integer_network_before_the_spiking_finetune(user_run):
     _, result = user_run
     before = result.conversion["before_spiking_finetune"]

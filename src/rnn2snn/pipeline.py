@@ -497,7 +497,8 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
 
     def retrain(name: str, t0: float, train_config) -> None:
         """Retrain after a constraint step; a loss over DROP_POINTS gets more retraining first."""
-        result = train(model, fit, val, train_config, name.replace("_", "-"), progress, distill)
+        result = train(model, fit, val, train_config, name.replace("_", "-"), progress, distill,
+                       start_is_candidate=False)
         before, after = stages[-1], measure(name, t0, result.kept_start)
         if not needs_remedy(before.val_accuracy, after.val_accuracy):
             return

@@ -16,8 +16,6 @@ validation).
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 from torch import nn
@@ -27,7 +25,7 @@ from rnn2snn.constrain.steps import to_integer
 from rnn2snn.constrain.word_neuron import word_step
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
-from rnn2snn.model.train import TrainConfig, TrainResult, batches, better, score
+from rnn2snn.model.train import EpochChoice, TrainConfig, TrainResult, batches, score
 from rnn2snn.spiking.evaluate import spiking_logits
 from rnn2snn.spiking.network import SpikingConfig, convert, simulate
 
@@ -79,7 +77,7 @@ def finetune_spiking(model: ElmanClassifier, train_data: Sequences, val_data: Se
     model.eval()
     # epoch 0: the weights as they came, replaced only by a strictly better epoch
     start = spiking_score(model, val_data, config)
-    best = (start, 0, copy.deepcopy(model.state_dict()))
+    choice = EpochChoice(start, model, train_config.patience)
     history = [{"epoch": 0, "val_accuracy": start[0], "val_loss": start[1]}]
     bar = tqdm(range(1, train_config.epochs + 1), desc="spiking fine-tune", disable=not progress,
                leave=False)
@@ -97,10 +95,8 @@ def finetune_spiking(model: ElmanClassifier, train_data: Sequences, val_data: Se
         val = spiking_score(model, val_data, config)
         history.append({"epoch": epoch, "val_accuracy": val[0], "val_loss": val[1]})
         bar.set_postfix(val=f"{val[0]:.3f}")
-        if better(val, best[0]):
-            best = (val, epoch, copy.deepcopy(model.state_dict()))
-        elif epoch - best[1] >= train_config.patience:
+        if choice.offer(epoch, val, model):
             break
-    model.load_state_dict(best[2])
+    model.load_state_dict(choice.state)
     model.eval()
-    return TrainResult(best_val_accuracy=best[0][0], best_epoch=best[1], history=history)
+    return TrainResult(best_val_accuracy=choice.score[0], best_epoch=choice.epoch, history=history)
