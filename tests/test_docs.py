@@ -74,12 +74,22 @@ def test_relative_links_of_the_manual_and_the_readme_point_at_files_that_exist()
 
 
 def test_blocks_the_manual_copies_from_the_readme_are_the_same():
-    """The two commands and the Norse snippet are run from the README (tests, CI); the
-    manual's copies must say the same."""
+    """The two commands, the convert_model example and the Norse snippet are run from the
+    README (tests, CI), and the stage table is measured anew into both; the manual's
+    copies must say the same."""
     readme = _text(ROOT / "README.md")
     assert _block(_text(DOCS / "index.md"), "bash", "Two commands") == _block(readme, "bash", "Two commands")
     (norse,) = _block(readme, "py")
     assert _block(_text(DOCS / "targets" / "nir.md"), "py") == [norse]
+    assert _block(_text(DOCS / "own-model.md"), "python") == _block(readme, "python")  # convert_model
+    assert _stage_table(_text(DOCS / "reproduce.md")) == _stage_table(readme), \
+        "the reproduce stage table differs between README.md and docs/reproduce.md: update both"
+
+
+def _stage_table(text: str) -> str:
+    """The `rnn2snn reproduce` stage table (the rows of the paper's network over seeds)."""
+    (table,) = re.findall(r"^\| stage \| paper: test.*?\n(?:\|.*\n)+", text, flags=re.M)
+    return table
 
 
 def test_the_api_reference_names_the_public_functions_where_they_are_defined():
