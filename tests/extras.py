@@ -20,6 +20,7 @@ INSTALL = {
     "pyarrow": "pip install -e '.[vectors]'",
     "sktime": "pip install -e '.[examples]'",
     "mutmut": "pip install -e '.[mutation]'",
+    "mkdocs": "pip install -e '.[docs]'",
 }
 
 
