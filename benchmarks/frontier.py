@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.report.plots import TREC_PAPER_POINT
 from rnn2snn.sweep import RESULT_KEYS, write_sweep
 
 
@@ -54,7 +55,7 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="new folder for the merged table and plot")
     args = parser.parse_args()
     rows = merged_rows(args.sweeps)
-    best = write_sweep(rows, args.out)["best_by_validation"]
+    best = write_sweep(rows, args.out, paper=TREC_PAPER_POINT)["best_by_validation"]
     print(f"{len(rows)} designs from {len(args.sweeps)} sweeps; best by validation: {best}")
     for r in rows:
         print(f"{r['sweep']:>24}  cores {r['cores']:>3}  {r['power_uw']:7.1f} µW  "

@@ -406,8 +406,9 @@ def test_a_truncated_nir_file_is_a_clear_error(model, tmp_path):
     read_nir(path)
     cut = tmp_path / "cut.nir"
     cut.write_bytes(path.read_bytes()[:2000])
-    with pytest.raises(ModelFileError, match=rf"^{cut}: not a readable NIR \(HDF5\) file: truncated file: "
-                                             r".*; export it again \(rnn2snn export --format nir\)$"):
+    with pytest.raises(ModelFileError, match=rf"^{cut}: not a readable NIR \(HDF5\) file: truncated: 2,000 "
+                       rf"bytes of the {path.stat().st_size:,} it was written with; export it again "
+                       r"\(rnn2snn export --format nir\)$"):
         read_nir(cut)
     with pytest.raises(ModelFileError, match=r"not a readable NIR \(HDF5\) file: file signature not found"):
         read_nir(model / JSON_FILE)
@@ -503,6 +504,39 @@ def test_local_workers_end_when_the_sweep_is_killed():
     assert left == []
 
 
+_RAY_PARENT = """
+import os, time, ray
+from rnn2snn.sweep import _start_ray_watchdog
+ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+_start_ray_watchdog(ray)
+roots = {p.process.pid for ps in ray._private.worker._global_node.all_processes.values() for p in ps}
+time.sleep(3)  # the raylet's agents start
+kids = [int(d) for d in os.listdir("/proc") if d.isdigit() and os.path.exists(f"/proc/{d}/stat")
+        and int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) in roots]
+print(" ".join(str(p) for p in sorted(roots | set(kids))), flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_local_ray_cluster_ends_when_the_sweep_is_killed():
+    """Audit #38: after SIGKILL of the parent, Ray's own clean-up left its dashboard and
+    runtime-env agents running (~90 MB each); the sweep's watchdog ends them."""
+    need("ray")
+    parent = subprocess.Popen([sys.executable, "-c", _RAY_PARENT], stdout=subprocess.PIPE, text=True)
+    ray_pids = [int(p) for p in parent.stdout.readline().split()]
+    assert len(ray_pids) >= 5 and all(_running(p) for p in ray_pids)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while any(_running(p) for p in ray_pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in ray_pids if _running(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert left == []
+
+
 def test_a_duplicated_grid_value_is_refused(capsys, tmp_path):
     from rnn2snn.presets import get_preset
     from rnn2snn.sweep import check_points
@@ -515,3 +549,36 @@ def test_a_duplicated_grid_value_is_refused(capsys, tmp_path):
     assert "lr value 0.5 is given twice" in capsys.readouterr().err
     with pytest.raises(Rnn2SnnError, match=r"^grid: seed value 1 is given twice"):
         check_points({"seed": [1, 2, 1]}, get_preset("tiny"))
+
+
+def test_a_ray_address_that_is_not_a_ray_cluster_is_refused_before_any_run():
+    """A port that answers but is no Ray GCS (audit #37): ``ray.init`` would hang on it."""
+    need("ray")
+    import socket
+
+    from rnn2snn.sweep import check_ray_address
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        port = listener.getsockname()[1]
+        start = time.perf_counter()
+        with pytest.raises(Rnn2SnnError, match=rf"--ray-address 127.0.0.1:{port}: something answers at "
+                           rf"127.0.0.1:{port}, but not a running Ray cluster \(no Ray answer within 3 s\); "
+                           rf"start the cluster there \(ray start --head --port {port}\)"):
+            check_ray_address(f"127.0.0.1:{port}", health_timeout=3)
+        assert time.perf_counter() - start < 10
+
+
+def test_a_running_ray_cluster_passes_the_address_check():
+    """The check's other side: a real cluster's GCS address is accepted."""
+    need("ray")
+    import ray
+
+    from rnn2snn.sweep import check_ray_address
+
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        check_ray_address(ray.get_runtime_context().gcs_address)
+    finally:
+        ray.shutdown()

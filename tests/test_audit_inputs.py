@@ -2,6 +2,7 @@
 names the problem and its place, or in correct behaviour."""
 
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -343,6 +344,23 @@ def test_predict_texts_refuses_what_is_not_a_list_of_strings():
     with pytest.raises(DataFormatError, match=r"texts\[1\]: expected a string, got bytes \(decode"):
         predict_texts(program, ["who", b"what"])
     assert [p.label for p in predict_texts(program, ["what who", "who"])] != []
+
+
+def test_predict_texts_refuses_a_text_too_long_to_answer_in_time():
+    """The API, like ``rnn2snn predict``, bounds a text (audit: a 1 MB question ran 89 s)."""
+    from rnn2snn.predict import predict_texts
+
+    program = _program()
+    start = time.perf_counter()
+    with pytest.raises(DataFormatError, match=r"^texts\[1\]: .* is longer than a question may be "
+                       r"\(10,000 characters: 50 per word of max_words 200\); split it, or raise max_words"):
+        predict_texts(program, ["who", "x" * 1_000_000])
+    with pytest.raises(DataFormatError, match=r"^texts\[0\]: 4 words, more than max_words 3; split it"):
+        predict_texts(program, ["who what who what"], max_words=3)
+    with pytest.raises(DataFormatError, match=r"max_words: expected an integer ≥ 1, got 0"):
+        predict_texts(program, ["who"], max_words=0)
+    assert time.perf_counter() - start < 2
+    assert len(predict_texts(program, ["who what who"], max_words=3)) == 1
 
 
 # -- load_program ranges ------------------------------------------------------------------------------

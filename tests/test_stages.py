@@ -117,6 +117,9 @@ def test_given_row_is_the_users_model_and_float_never_worse(user_run):
     assert float_.test_accuracy == given.test_accuracy
     assert [s.name for s in result.stages] == list(STAGES)
     assert json.loads(json.dumps(result.to_json()))["stages"][1]["kept_start"] is True
+    float_row = next(r for r in render_report(result.to_json(), constants_table()).splitlines()
+                     if r.startswith("| float |"))
+    assert "kept its starting weights" in float_row
 
 
 def test_train_counts_the_incoming_weights_as_epoch_0():

@@ -172,3 +172,34 @@ def test_frontier_merges_sweeps_and_expands_ensembles(tmp_path):
     assert "val_float" not in k1 and "teacher_test" not in k1 and k1["hidden_dim"] == 256
     with pytest.raises(Rnn2SnnError, match="no sweep.json"):
         frontier.merged_rows([tmp_path])
+
+
+@pytest.mark.parametrize("own_data", [False, True])
+def test_sweep_plot_compares_with_the_paper_only_on_trec_coarse(own_data, tmp_path, monkeypatch, trec):
+    """Diehl et al.'s 74 % and Kim's CNN lines are TREC-6 figures: a sweep on other data
+    draws neither (audit #42)."""
+    import rnn2snn.report.plots
+    import rnn2snn.sweep
+    from rnn2snn.cli import main
+    from rnn2snn.report.plots import TREC_PAPER_POINT
+
+    drawn = []
+    monkeypatch.setattr(rnn2snn.sweep, "run_sweep", lambda *a, **k: [dict(r) for r in ROWS])
+    real_plot = rnn2snn.report.plots.plot_sweep
+
+    def recorded(rows, path, paper=None, **k):
+        drawn.append(paper)
+        return real_plot(rows, path, paper, **k)
+
+    monkeypatch.setattr(rnn2snn.report.plots, "plot_sweep", recorded)
+    data = []
+    if own_data:
+        train, _ = trec
+        f = tmp_path / "mine.txt"
+        f.write_text("".join(f"{lab} {' '.join(t)}\n" for t, lab in
+                             zip(train.texts[:300], train.labels[:300], strict=True)))
+        data = ["--train", str(f), "--test", str(f)]
+    code = main(["sweep", "--grid", "hidden_dim=8,12", "--preset", "tiny", "--quiet",
+                 "--out", str(tmp_path / "sweep"), *data])
+    assert code == 0 and (tmp_path / "sweep" / "sweep.png").stat().st_size > 1000
+    assert drawn == [None if own_data else TREC_PAPER_POINT]

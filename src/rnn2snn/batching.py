@@ -15,10 +15,10 @@ so the results do not change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 BATCH_SIZE = 256
 """Examples a simulator holds at once: its tick-by-tick state grows with the batch, not the data."""
@@ -39,11 +39,7 @@ def map_batches(run: Callable[[slice], R], n: int, batch_size: int = BATCH_SIZE)
 
 
 def one_blas_thread():
-    """A context with numpy's BLAS on one thread (module docstring), if threadpoolctl is there."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # not installed: the same results, only slower on a busy machine
-        return nullcontext()
+    """A context with numpy's BLAS on one thread (module docstring)."""
     return threadpool_limits(limits=1, user_api="blas")
 
 

@@ -158,39 +158,11 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
-#: Characters a question may have per word allowed (``--max-words``): a bound on one huge
-#: "word" as well, so no text can keep the simulator busy for minutes.
-CHARS_PER_WORD = 50
-
-
-def _check_question(text: str, where: str, max_words: int) -> str:
-    """``text`` if it is one question ``predict`` can answer in time and print; else an error
-    naming ``where`` (``argument 2``, ``q.txt:7``, ``standard input:3``)."""
-    from rnn2snn.data.reading import quote
-    from rnn2snn.data.text import tokenize
-    from rnn2snn.errors import DataFormatError
-
-    bad = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
-    if bad is not None:  # bytes the terminal's encoding could not decode (surrogateescape)
-        byte = f" (byte {ord(bad) - 0xDC00:#04x})" if 0xDC80 <= ord(bad) <= 0xDCFF else ""
-        raise DataFormatError(f"{where}: not valid {sys.getfilesystemencoding()} text{byte}; pass the "
-                              "question in that encoding, or put it in a file and name the file's "
-                              "encoding (--file FILE --encoding ENC)")
-    if len(text) > CHARS_PER_WORD * max_words:
-        raise DataFormatError(f"{where}: {quote(text)} is longer than a question may be "
-                              f"({CHARS_PER_WORD * max_words:,} characters: {CHARS_PER_WORD} per word "
-                              f"of --max-words {max_words}); split it, or raise --max-words")
-    if len(text.split(None, max_words)) > max_words or len(tokenize(text)) > max_words:
-        raise DataFormatError(f"{where}: {len(tokenize(text)):,} words, more than --max-words "
-                              f"{max_words}; split it, or raise --max-words")
-    return text
-
-
 def _read_texts(args) -> list[str]:
     """Texts to classify: the arguments, the non-blank lines of --file, or those of standard
     input — a file and standard input read by the same rules
     (:func:`rnn2snn.data.reading.decode_lines`: ``--encoding``, byte-order mark, CR/CRLF/LF,
-    no NUL or undecodable byte) — each checked by :func:`_check_question`."""
+    no NUL or undecodable byte) — each checked by :func:`rnn2snn.predict.check_text`."""
     from rnn2snn.data.reading import check_encoding, decode_lines, read_file_bytes
 
     encoding = check_encoding(args.encoding)
@@ -208,7 +180,9 @@ def _read_texts(args) -> list[str]:
     for name, raw in sources:
         found += [(f"{name}:{k}", line) for k, line in enumerate(decode_lines(raw, encoding, name), 1)
                   if line.strip()]
-    return [_check_question(text, where, args.max_words) for where, text in found]
+    from rnn2snn.predict import check_text
+
+    return [check_text(text, where, args.max_words, flag="--max-words") for where, text in found]
 
 
 def cmd_predict(args) -> int:
@@ -217,7 +191,7 @@ def cmd_predict(args) -> int:
     from rnn2snn.predict import predict_texts
 
     texts = _read_texts(args)
-    predictions = predict_texts(args.model, texts)
+    predictions = predict_texts(args.model, texts, max_words=args.max_words)
     if args.json:
         print(json.dumps([p.to_dict() for p in predictions], indent=1))
         return 0
@@ -372,7 +346,9 @@ def cmd_sweep(args) -> int:
     start = time.perf_counter()
     rows = run_sweep(grid, data, base, backend=args.backend, workers=args.workers,
                      progress=not args.quiet, ray_address=args.ray_address)
-    summary = write_sweep(rows, out)
+    from rnn2snn.report.plots import TREC_PAPER_POINT
+
+    summary = write_sweep(rows, out, paper=TREC_PAPER_POINT if _is_trec_coarse(args) else None)
     print(f"{len(rows)} runs in {time.perf_counter() - start:.0f} s; wrote {args.out}/sweep.csv, "
           f"sweep.json, sweep.png")
     print("best by validation: " + json.dumps(summary["best_by_validation"]))
@@ -470,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reproduce)
 
     from rnn2snn.data import DEFAULT_MAX_WORDS
+    from rnn2snn.predict import CHARS_PER_WORD
 
     p = sub.add_parser("predict", help="classify questions with a saved program's spiking network")
     p.add_argument("--model", required=True, help="program folder (e.g. OUT/model)")

@@ -9,11 +9,13 @@ class (the readout's bias decides), so it carries a warning.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from rnn2snn.data.text import tokenize
+from rnn2snn.data.reading import quote
+from rnn2snn.data.text import DEFAULT_MAX_WORDS, tokenize
 from rnn2snn.errors import DataFormatError, Rnn2SnnError
 from rnn2snn.program.io import load_program
 from rnn2snn.program.run import simulate_program
@@ -42,8 +44,37 @@ class Prediction:
                 "warnings": list(self.warnings)}
 
 
-def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str]) -> list[Prediction]:
-    """Classify each of ``texts`` (a list of strings) with the program (or its folder)."""
+#: Characters a text may have per word allowed (``max_words``): a bound on one huge
+#: "word" as well, so no text can keep the simulator busy for minutes.
+CHARS_PER_WORD = 50
+
+
+def check_text(text: str, where: str, max_words: int = DEFAULT_MAX_WORDS, flag: str = "max_words") -> str:
+    """``text`` if it is one text the simulator answers in time and that prints; else an error
+    naming ``where`` (``texts[3]``, ``q.txt:7``, ``standard input:3``) and the limit ``flag``."""
+    bad = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # bytes the terminal's encoding could not decode (surrogateescape)
+        byte = f" (byte {ord(bad) - 0xDC00:#04x})" if 0xDC80 <= ord(bad) <= 0xDCFF else ""
+        raise DataFormatError(f"{where}: not valid {sys.getfilesystemencoding()} text{byte}; pass the "
+                              "question in that encoding, or put it in a file and name the file's "
+                              "encoding (--file FILE --encoding ENC)")
+    if len(text) > CHARS_PER_WORD * max_words:
+        raise DataFormatError(f"{where}: {quote(text)} is longer than a question may be "
+                              f"({CHARS_PER_WORD * max_words:,} characters: {CHARS_PER_WORD} per word "
+                              f"of {flag} {max_words}); split it, or raise {flag}")
+    if len(text.split(None, max_words)) > max_words or len(tokenize(text)) > max_words:
+        raise DataFormatError(f"{where}: {len(tokenize(text)):,} words, more than {flag} "
+                              f"{max_words}; split it, or raise {flag}")
+    return text
+
+
+def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str],
+                  max_words: int = DEFAULT_MAX_WORDS) -> list[Prediction]:
+    """Classify each of ``texts`` (a list of strings) with the program (or its folder).
+
+    A text longer than ``max_words`` words (or 50 characters a word) is refused before
+    any is run, naming it: the simulator's time grows with the text.
+    """
     if not isinstance(program, SpikingProgram):
         program = load_program(program)
     if not isinstance(program.encoder, TokenEncoder):
@@ -56,6 +87,10 @@ def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str])
     if bad is not None:
         raise DataFormatError(f"texts[{bad}]: expected a string, got {type(texts[bad]).__name__}"
                               + (" (decode bytes first)" if isinstance(texts[bad], bytes) else ""))
+    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+        raise DataFormatError(f"max_words: expected an integer ≥ 1, got {max_words!r}")
+    for i, t in enumerate(texts):
+        check_text(t, f"texts[{i}]", max_words)
     if not texts:
         return []
     index = {t: i for i, t in enumerate(program.encoder.vocab)}

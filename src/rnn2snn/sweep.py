@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib.util
 import io
 import itertools
 import json
@@ -21,6 +22,7 @@ import math
 import os
 import signal
 import socket
+import subprocess
 import sys
 import typing
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -227,6 +229,8 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
             check_ray_address(ray_address)
             ray.init(address=ray_address, num_cpus=None if ray_address else workers,
                      include_dashboard=False, log_to_driver=False)
+        # a local cluster's agents outlive a SIGKILLed parent (measured: ~90 MB each): a watchdog ends them
+        watchdog = _start_ray_watchdog(ray) if started and not ray_address else None
         try:
             remote = ray.remote(num_cpus=1)(run_point)
             data_ref = ray.put(data)
@@ -239,6 +243,9 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
         finally:
             if started:
                 ray.shutdown()
+            if watchdog is not None:
+                watchdog.kill()
+                watchdog.wait()
     else:
         raise Rnn2SnnError(f"--backend {backend!r}: choose 'local' or 'ray'")
     bar.close()
@@ -257,6 +264,56 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+_RAY_WATCHDOG = """
+import os, signal, sys, time
+parent, roots = int(sys.argv[1]), {int(p) for p in sys.argv[2:]}
+def table():
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(d)] = (int(stat[1]), stat[19])  # parent pid, start time
+    return out
+seen = {}
+while os.getppid() == parent:
+    t = table()
+    tree, todo = set(), [p for p in roots if p in t]
+    while todo:
+        p = todo.pop()
+        tree.add(p)
+        todo += [c for c, (pp, _) in t.items() if pp == p and c not in tree]
+    seen.update({p: t[p][1] for p in tree})
+    time.sleep(1)
+time.sleep(2)  # the cluster's own clean-up first
+t = table()
+for p, start in seen.items():
+    if p in t and t[p][1] == start:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+"""
+
+
+def _start_ray_watchdog(ray):
+    """A process, outside this one's process group, that ends the local Ray cluster's
+    processes (and their children, e.g. its dashboard and runtime-env agents) if this
+    process dies without ``ray.shutdown`` (SIGKILL). Linux only (reads ``/proc``)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    node = getattr(getattr(ray, "_private", None), "worker", None)
+    node = getattr(node, "_global_node", None)
+    pids = [str(p.process.pid) for procs in getattr(node, "all_processes", {}).values() for p in procs]
+    if not pids:
+        return None
+    return subprocess.Popen([sys.executable, "-c", _RAY_WATCHDOG, str(os.getpid()), *pids],
+                            start_new_session=True, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def local_pool(workers: int) -> ProcessPoolExecutor:
     """The local backend's worker processes: spawned (a forked PyTorch can hang on its thread
     pool), and ending with this process (:func:`_die_with_parent`)."""
@@ -266,12 +323,21 @@ def local_pool(workers: int) -> ProcessPoolExecutor:
 
 #: Seconds a Ray address has to accept a connection before it is called unreachable.
 RAY_CONNECT_TIMEOUT = 10.0
+#: Seconds Ray's own health check has to confirm a cluster's GCS at the address: a running
+#: head answers in about a second; what is not a Ray GCS would make ``ray.init`` wait for minutes.
+RAY_HEALTH_TIMEOUT = 20.0
 
 
-def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT) -> None:
-    """Refuse, naming it, a Ray address nothing answers at (a TCP connection within
-    ``timeout`` seconds): ``ray.init`` would otherwise wait for minutes. ``None``,
-    ``auto`` and ``local`` are left to Ray."""
+def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT,
+                      health_timeout: float = RAY_HEALTH_TIMEOUT) -> None:
+    """Refuse, naming it, a Ray address that is not a running cluster, before any run.
+
+    First a TCP connection within ``timeout`` seconds; then, for a cluster address
+    (HOST:PORT, the GCS), Ray's own ``ray health-check`` in a subprocess that is given
+    ``health_timeout`` seconds, because a port that answers need not be Ray's and
+    ``ray.init`` would then hang. ``ray://`` (Ray Client) addresses get the TCP check only.
+    ``None``, ``auto`` and ``local`` are left to Ray.
+    """
     if address is None or address in ("auto", "local"):
         return
     host, sep, port = address.split("://", 1)[-1].rpartition(":")
@@ -279,13 +345,26 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT)
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise Rnn2SnnError(f"--ray-address {address!r}: expected HOST:PORT or ray://HOST:PORT "
                            "(e.g. 127.0.0.1:6379)")
+    hint = (f"start the cluster there (ray start --head --port {port}) or leave --ray-address out "
+            "to start a local one")
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
         reason = f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else exc.strerror or exc
         raise Rnn2SnnError(f"--ray-address {address}: nothing answers at {host}:{port} ({reason}); "
-                           f"start the cluster there (ray start --head --port {port}) or leave "
-                           "--ray-address out to start a local one") from None
+                           f"{hint}") from None
+    if address.startswith("ray://") or importlib.util.find_spec("ray") is None:
+        return  # Ray Client, or no Ray here (run_sweep names the install)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "health-check",
+                               "--address", f"{host}:{port}", "--skip-version-check"],
+                              capture_output=True, timeout=health_timeout, check=False)
+        healthy, reason = done.returncode == 0, f"ray health-check exit code {done.returncode}"
+    except subprocess.TimeoutExpired:
+        healthy, reason = False, f"no Ray answer within {health_timeout:g} s"
+    if not healthy:
+        raise Rnn2SnnError(f"--ray-address {address}: something answers at {host}:{port}, but not "
+                           f"a running Ray cluster ({reason}); {hint}")
 
 
 def pareto_front(rows: list[dict], cost: str, score: str) -> list[int]:
@@ -323,8 +402,11 @@ RESULT_KEYS = {"cores", "axons", "neurons", "power_uw", "power_uw_activity", "co
                                                   "spiking_before_finetune", "spiking")}
 
 
-def write_sweep(rows: list[dict], out: str | os.PathLike, paper=(1, 17.09, 0.74)) -> dict:
+def write_sweep(rows: list[dict], out: str | os.PathLike, paper: tuple | None = None) -> dict:
     """``sweep.csv``, ``sweep.json`` and ``sweep.png`` (accuracy vs cores and vs power).
+
+    ``paper``: the reference point drawn in the plot, only for TREC coarse labels
+    (:data:`rnn2snn.report.plots.TREC_PAPER_POINT`); ``None`` draws none.
 
     The folder is written as a whole (:func:`rnn2snn.rundir.write_folder_atomic`): a
     previous sweep there is replaced, a folder holding anything else is refused.

@@ -69,6 +69,7 @@ rnn2snn's own simulator and Norse agree spike for spike.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import replace
 
@@ -273,6 +274,9 @@ def read_nir(path: str | os.PathLike):
     except OSError as exc:  # h5py: "Unable to … open file (truncated file: eof = …)"
         text = str(exc)
         reason = text[text.find("(") + 1:text.rfind(")")] if "(" in text else text
+        sizes = re.search(r"\beof = (\d+).*stored_eof = (\d+)", reason)
+        if "truncated" in reason and sizes:  # h5py's internals, in the file's terms
+            reason = f"truncated: {int(sizes[1]):,} bytes of the {int(sizes[2]):,} it was written with"
         raise ModelFileError(f"{path}: not a readable NIR (HDF5) file: {reason}; {again}") from None
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise ModelFileError(f"{path}: an HDF5 file but not a NIR graph ({type(exc).__name__}: {exc}); "

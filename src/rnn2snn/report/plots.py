@@ -91,26 +91,35 @@ def plot_count_mismatch(histogram: dict, path: str | os.PathLike) -> Path:
     return _save(fig, path)
 
 
-def plot_sweep(rows: list[dict], path: str | os.PathLike, paper=(1, 17.09, 0.74),
+#: Diehl et al. 2016 on TrueNorth, TREC-6: (cores, µW, accuracy) — a point for TREC coarse labels only.
+TREC_PAPER_POINT = (1, 17.09, 0.74)
+
+
+def plot_sweep(rows: list[dict], path: str | os.PathLike, paper: tuple | None = None,
                front_cores=(), front_power=()) -> Path:
-    """Spiking test accuracy against cores and against estimated power; Pareto fronts drawn,
-    the paper's point (cores, µW, accuracy) marked, Kim's float CNN figures (and the float
-    teacher of distilled rows) as reference lines."""
+    """Spiking test accuracy against cores and against estimated power, Pareto fronts drawn.
+
+    ``paper`` (TREC coarse labels only, :data:`TREC_PAPER_POINT`): the paper's point
+    (cores, µW, accuracy) and Kim's float CNN figures on TREC as reference lines; other
+    data are not compared with figures measured on TREC. The float teacher of distilled
+    rows is drawn whatever the data."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     acc = np.array([r["test_spiking"] for r in rows])
-    for ax, key, front, px, label in ((axes[0], "cores", front_cores, paper[0], "cores"),
-                                      (axes[1], "power_uw", front_power, paper[1],
+    px_cores, px_power = (paper[0], paper[1]) if paper is not None else (None, None)
+    for ax, key, front, px, label in ((axes[0], "cores", front_cores, px_cores, "cores"),
+                                      (axes[1], "power_uw", front_power, px_power,
                                        "estimated power, core share (µW)")):
         xs = np.array([r[key] for r in rows], dtype=float)
         ax.scatter(xs, acc, color="#9bbbd9", label="designs", zorder=2)
         idx = sorted(front, key=lambda i: xs[i])
         if idx:
             ax.plot(xs[idx], acc[idx], "-o", color="#3b6ea5", label="Pareto front", zorder=3)
-        ax.scatter([px], [paper[2]], marker="*", s=160, color="#c0392b",
-                   label="Diehl et al. 2016", zorder=4)
-        for level, name, style in ((0.912, "Kim 2014 CNN, random vectors (float)", ":"),
-                                   (0.936, "Kim 2014 CNN, word2vec (float)", "--")):
-            ax.axhline(level, color="#7f7f7f", linestyle=style, linewidth=1, label=name, zorder=1)
+        if paper is not None:
+            ax.scatter([px], [paper[2]], marker="*", s=160, color="#c0392b",
+                       label="Diehl et al. 2016", zorder=4)
+            for level, name, style in ((0.912, "Kim 2014 CNN, random vectors (float)", ":"),
+                                       (0.936, "Kim 2014 CNN, word2vec (float)", "--")):
+                ax.axhline(level, color="#7f7f7f", linestyle=style, linewidth=1, label=name, zorder=1)
         teachers = [r["teacher_test"] for r in rows if r.get("teacher_test") not in (None, "")]
         if teachers:
             ax.axhline(float(np.mean(teachers)), color="#2ca02c", linestyle="-.", linewidth=1,
