@@ -466,7 +466,13 @@ def test_a_tab_inside_the_text_of_a_space_separated_file_is_text():
      r"line\): 'cat 0\.1 0\.2'"),
     (b"the 0.1 0.2 0.3\ncat 0.1 abc 0.3\n", r"v\.txt:2: 'abc' is not a number: 'cat 0\.1 abc 0\.3'"),
     (b"the 0.1 0.2 0.3\ncat \xff\xfe\x00 0.2 0.3\n", r"v\.txt:2: not UTF-8 text \(byte 4\): "
-     r"'cat \\\\xff\\\\xfe\\x00 0\.2 0\.3'"),
+     r"'cat \\xff\\xfe\\x00 0\.2 0\.3'$"),
+    (b"the 0.1 0.2 0.3\ncat 0.1\n", r"^vectors file .*v\.txt:2: 1 value after the word, expected 3 \(as on "
+     r"the first line\): 'cat 0\.1'$"),
+    (b"2 3\nthe 0.1 0.2 0.3\ncat 0.1\n", r"v\.txt:3: 1 value after the word, expected 3 "
+     r"\(as the header says\)"),
+    (b"the 0.1 0.2 0.3\ncat 0.1 nan 0.3\n", r"v\.txt:2: 'nan' is not a finite number: 'cat 0\.1 nan 0\.3'$"),
+    (b"the 0.1 -inf 0.3\ncat 0.1 0.2 0.3\n", r"v\.txt:1: '-inf' is not a finite number"),
     (b"5 3\nthe 0.1 0.2 0.3\ncat 0.1 0.2 0.3\n", r"v\.txt:1: the header says 5 words, the file has 2"),
     (b"", r"v\.txt: the file is empty"),
 ])
