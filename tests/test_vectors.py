@@ -52,7 +52,7 @@ def test_packaged_glove_loads_lower_cased_words_and_random_unknowns():
     assert found == 4 and matrix.shape == (len(vocab), 50)
     assert np.allclose(matrix[vocab.index["peru"]], vectors[words.index("peru")])
     assert np.all(matrix[0] == 0) and np.abs(matrix[vocab.index["zzqxw-not-a-word"]]).sum() > 0
-    with pytest.raises(DataFormatError, match="50 dimensions.*--embed-dim 50"):
+    with pytest.raises(DataFormatError, match="50 dimensions.*set embed_dim=50"):
         load_vectors("glove-6b-50d", vocab, dim=64)
 
 
