@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -357,7 +358,9 @@ def test_standard_input_is_read_like_a_file(model):
     junk = np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8).tobytes()
     r = _predict(model, stdin=junk)
     assert r.returncode == 2 and r.stdout == b""
-    assert r.stderr.decode().startswith("rnn2snn: error: standard input:")
+    assert re.fullmatch(r"rnn2snn: error: standard input:\d+: (NUL byte \(0x00\): a binary file, or text in "
+                        r"UTF-16/32\? \(name the encoding, e\.g\. --encoding utf-16\)|cannot decode byte "
+                        r"0x[0-9a-f]{2} as utf-8; .*)\n", r.stderr.decode()), r.stderr
     r = _predict(model, "--json", stdin=b"\xef\xbb\xbfwho is good\r\n\r\nwhat is bad\r")  # BOM, CRLF, CR
     assert r.returncode == 0, r.stderr
     assert [p["text"] for p in json.loads(r.stdout)] == ["who is good", "what is bad"]
