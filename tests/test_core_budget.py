@@ -18,7 +18,7 @@ from rnn2snn.constrain.steps import block_fan_in_mask, fan_in_mask
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.presets import PRESETS
 from rnn2snn.sweep import check_points, parse_grid
-from rnn2snn.truenorth.resources import count_resources, plan_cores
+from rnn2snn.targets.truenorth.resources import count_resources, plan_cores
 
 PAPER = PipelineConfig()
 

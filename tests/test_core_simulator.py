@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from naive_truenorth import naive_run
 
 from rnn2snn.constrain import input_levels, readout_logits
-from rnn2snn.truenorth.config_io import config_from_dict, config_to_dict
-from rnn2snn.truenorth.placement import decode_counts, encode_inputs, place
-from rnn2snn.truenorth.simulator import run_cores
-from rnn2snn.truenorth.verify import verify
+from rnn2snn.targets.truenorth.config_io import config_from_dict, config_to_dict
+from rnn2snn.targets.truenorth.placement import decode_counts, encode_inputs, place
+from rnn2snn.targets.truenorth.simulator import run_cores
+from rnn2snn.targets.truenorth.verify import verify
 
 
 @st.composite

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from rnn2snn.ensemble import combine, member_slices
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.program import run_integer, simulate_program
+from rnn2snn.program.ensemble import combine, member_slices
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.program.spec import Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-from rnn2snn.spiking.network import SpikingConfig
-from rnn2snn.truenorth.resources import count_resources
+from rnn2snn.targets.truenorth.resources import count_resources
 
 VOCAB = ("<pad>", "<unk>", *(f"w{i}" for i in range(30)))
 
@@ -53,7 +53,7 @@ def test_combined_logits_are_the_mean_and_each_block_spikes_as_its_member(questi
 
 
 def test_members_sit_on_their_own_cores_and_pass_verification(questions):
-    from rnn2snn.truenorth.verify import verify_program
+    from rnn2snn.targets.truenorth.verify import verify_program
 
     tokens, lengths = questions
     members = [member(s, 8, 8, 12) for s in (4, 5, 6)]

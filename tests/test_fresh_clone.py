@@ -88,10 +88,10 @@ def test_no_test_skips_without_naming_its_install():
 
 
 def test_not_installed_messages_name_a_command_that_works(monkeypatch):
-    from rnn2snn.backends import nir as nir_backend
-    from rnn2snn.backends import sanafe as sanafe_backend
     from rnn2snn.errors import Rnn2SnnError
     from rnn2snn.model import vectors
+    from rnn2snn.targets.nir import export as nir_backend
+    from rnn2snn.targets.truenorth import sanafe as sanafe_backend
 
     assert _names_a_working_install(nir_backend.INSTALL_HINT, "nir")
     assert _names_a_working_install(nir_backend.NORSE_INSTALL_HINT, "norse")
@@ -104,7 +104,7 @@ def test_not_installed_messages_name_a_command_that_works(monkeypatch):
     with pytest.raises(Rnn2SnnError) as err:
         nir_backend.import_nir()
     assert _names_a_working_install(str(err.value), "nir")
-    from rnn2snn.backends.norse_run import import_norse
+    from rnn2snn.targets.nir.norse import import_norse
 
     with pytest.raises(Rnn2SnnError) as err:
         import_norse()

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.constrain.steps import (
     activity_percentile,
     block_fan_in_mask,
@@ -24,10 +23,10 @@ from rnn2snn.constrain.steps import (
     rescale_activities,
     to_integer,
 )
-from rnn2snn.constrain.word_neuron import word_step
 from rnn2snn.data.sequences import FeatureSequences
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
-from rnn2snn.model.quantize import floor_ste, quantize_input_levels, quantize_weights, round_ste
+from rnn2snn.model.quantize import floor_ste, quantize_input_levels, quantize_weights, round_ste, word_step
+from rnn2snn.program.integer import IntegerRNN
 
 # ---------------------------------------------------------------------------------------------
 # Fan-in.

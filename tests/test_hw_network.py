@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from naive_truenorth import naive_network, naive_schedule, naive_split
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.network import (
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.network import (
     SCHEDULES,
     TYPE_WEIGHTS,
     SpikingConfig,
@@ -20,7 +20,7 @@ from rnn2snn.spiking.network import (
     simulate,
     split_weights,
 )
-from rnn2snn.spiking.neuron import NeuronParams
+from rnn2snn.program.neuron import NeuronParams
 
 
 def test_split_weights_every_level_by_hand():

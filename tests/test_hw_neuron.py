@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from naive_truenorth import naive_step
 
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.neuron import RESET_LINEAR, RESET_NONE, RESET_TO_VALUE, NeuronParams, step
+from rnn2snn.program.neuron import RESET_LINEAR, RESET_NONE, RESET_TO_VALUE, NeuronParams, step
 
 V_MAX, V_MIN = 2**19 - 1, -(2**19)  # 20-bit signed membrane
 A_MAX = 2**18 - 1  # largest threshold the project accepts

@@ -21,21 +21,21 @@ import numpy as np
 import pytest
 from naive_truenorth import naive_events, naive_network, naive_run, naive_schedule, naive_split
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
-from rnn2snn.spiking.network import SpikingConfig, convert, simulate, split_weights
-from rnn2snn.truenorth import power as P
-from rnn2snn.truenorth.config import NetworkConfig
-from rnn2snn.truenorth.config_io import config_from_dict, load_config, save_config
-from rnn2snn.truenorth.placement import decode_counts, encode_inputs, place
-from rnn2snn.truenorth.resources import (
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.network import SpikingConfig, convert, simulate, split_weights
+from rnn2snn.targets.truenorth import power as P
+from rnn2snn.targets.truenorth.config import NetworkConfig
+from rnn2snn.targets.truenorth.config_io import config_from_dict, load_config, save_config
+from rnn2snn.targets.truenorth.placement import decode_counts, encode_inputs, place
+from rnn2snn.targets.truenorth.resources import (
     axon_types_used,
     check_groups,
     core_usage,
     count_resources,
     partition_neurons,
 )
-from rnn2snn.truenorth.simulator import run_cores
+from rnn2snn.targets.truenorth.simulator import run_cores
 
 FALSE_ALARM = 1e-6
 
@@ -452,7 +452,7 @@ def test_one_greedy_pass_counts_copies_as_on_one_core():
     """One pass at a given budget: neuron j costs 1 + the axon types it is read on anywhere
     (the output port and one copy per type): 59 neurons read on 4 types cost 5 each,
     neuron 0, read on 2 types, costs 3; a core takes neurons while their cost fits."""
-    from rnn2snn.truenorth.resources import _greedy_split
+    from rnn2snn.targets.truenorth.resources import _greedy_split
 
     h = 60
     w = np.full((h, 1 + h), -1, dtype=np.int64)

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from naive_truenorth import naive_step
 
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.neuron import NeuronParams, step
-from rnn2snn.truenorth.limits import V_MAX, V_MIN
+from rnn2snn.program.neuron import NeuronParams, step
+from rnn2snn.targets.truenorth.limits import V_MAX, V_MIN
 
 neuron = st.fixed_dictionaries({
     "alpha": st.integers(1, 300), "beta": st.integers(0, 300), "leak": st.integers(-255, 255),

@@ -1,4 +1,4 @@
-"""NIR export (rnn2snn.backends.nir) and Norse running it (rnn2snn.backends.norse_run)."""
+"""NIR export (rnn2snn.targets.nir.export) and Norse running it (rnn2snn.targets.nir.norse)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 from extras import need
 
-from rnn2snn.backends.nir import (
+from rnn2snn.errors import Rnn2SnnError
+from rnn2snn.program.network import SpikingConfig, SpikingRNN, simulate, split_weights
+from rnn2snn.program.neuron import NeuronParams
+from rnn2snn.targets.nir.export import (
     NirExportWarning,
     nir_differences,
     nir_exact_neurons,
@@ -20,9 +23,6 @@ from rnn2snn.backends.nir import (
     with_nir_neurons,
     write_nir,
 )
-from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.spiking.network import SpikingConfig, SpikingRNN, simulate, split_weights
-from rnn2snn.spiking.neuron import NeuronParams
 
 nir = need("nir")
 
@@ -32,7 +32,7 @@ STANDARD = {"Input", "Linear", "IF", "Output"}
 def _net(weights, threshold, config, neurons=None) -> SpikingRNN:
     weights = np.asarray(weights)
     h = weights.shape[0]
-    if neurons is None:  # as rnn2snn.spiking.network.convert makes them
+    if neurons is None:  # as rnn2snn.program.network.convert makes them
         neurons = NeuronParams.make(h, threshold=threshold, neg_threshold=threshold)
     return SpikingRNN(bits=split_weights(weights), neurons=neurons, config=config,
                       n_inputs=weights.shape[1] - h)
@@ -96,7 +96,7 @@ def test_truenorth_exact_program_is_refused_when_exact_and_warned_otherwise():
 
 
 need("norse")
-norse_run = importlib.import_module("rnn2snn.backends.norse_run")  # imports norse
+norse_run = importlib.import_module("rnn2snn.targets.nir.norse")  # imports norse
 
 
 @pytest.mark.parametrize("d", [1, 2, 15])
@@ -167,7 +167,7 @@ def test_missing_norse_is_a_clear_error(monkeypatch):
 
 
 def test_importing_rnn2snn_does_not_import_nir_or_norse():
-    code = ("import sys, rnn2snn, rnn2snn.backends; "
+    code = ("import sys, rnn2snn, rnn2snn.targets.nir; "
             "bad = [m for m in ('nir', 'norse', 'nirtorch') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

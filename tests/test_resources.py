@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.network import split_weights
-from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
-from rnn2snn.truenorth.resources import count_resources
+from rnn2snn.program.network import split_weights
+from rnn2snn.targets.truenorth.power import activity_power_uw, core_share_power_uw
+from rnn2snn.targets.truenorth.resources import count_resources
 
 
 def test_hand_built_small_layer():

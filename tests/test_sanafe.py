@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from extras import need
 
-from rnn2snn.backends.sanafe import (
+from rnn2snn.constrain import input_levels
+from rnn2snn.errors import HardwareLimitError
+from rnn2snn.program.neuron import NeuronParams
+from rnn2snn.targets.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port
+from rnn2snn.targets.truenorth.placement import encode_inputs, place
+from rnn2snn.targets.truenorth.sanafe import (
     SanafeInputError,
     SanafeUnavailableError,
     check_potential_range,
@@ -17,12 +22,7 @@ from rnn2snn.backends.sanafe import (
     sanafe_crosscheck,
     sanafe_run,
 )
-from rnn2snn.constrain import input_levels
-from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.neuron import NeuronParams
-from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port
-from rnn2snn.truenorth.placement import encode_inputs, place
-from rnn2snn.truenorth.simulator import run_cores
+from rnn2snn.targets.truenorth.simulator import run_cores
 
 
 @pytest.fixture(scope="module")

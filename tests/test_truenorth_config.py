@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rnn2snn.errors import ConfigFileError, HardwareLimitError
-from rnn2snn.truenorth.config_io import config_from_dict, config_to_dict, load_config, save_config
-from rnn2snn.truenorth.placement import place
+from rnn2snn.targets.truenorth.config_io import config_from_dict, config_to_dict, load_config, save_config
+from rnn2snn.targets.truenorth.placement import place
 
 
 @pytest.fixture(scope="module")

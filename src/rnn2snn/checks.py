@@ -3,7 +3,7 @@
 Why: a run trains for minutes; a value the method or the TrueNorth core cannot take
 must fail in the first second, naming the parameter and the limit, not after
 training with a traceback. The hardware numbers come from
-:mod:`rnn2snn.truenorth.limits`, never re-typed here.
+:mod:`rnn2snn.targets.truenorth.limits`, never re-typed here.
 
 * :func:`check_pipeline_config` — sizes, seed, cores and fan-in against a core's
   256 axons and 256 neurons, timing (levels, ticks per word, delays), rates, names.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rnn2snn.errors import DataFormatError, HardwareLimitError, Rnn2SnnError
 from rnn2snn.rundir import RUN_MARKERS, is_run_folder
-from rnn2snn.truenorth import limits as L
+from rnn2snn.targets.truenorth import limits as L
 
 #: Largest seed: numpy and torch both take 32-bit seeds everywhere.
 SEED_LIMIT = 2 ** 32
@@ -114,7 +114,7 @@ def check_train_config(prefix: str, cfg, min_epochs: int = 0) -> None:
 
 def check_spiking_config(cfg, activity_levels: int) -> None:
     """Timing of the converted layer (``SpikingConfig``) for ``activity_levels`` levels."""
-    from rnn2snn.spiking.network import SCHEDULES
+    from rnn2snn.program.network import SCHEDULES
 
     T = _whole("ticks_per_word", cfg.ticks_per_word)
     if T < activity_levels - 1:
@@ -236,13 +236,13 @@ def check_pipeline_config(config, model=None) -> None:
 
 def core_plan(config, model=None):
     """The cores the run's layout takes, known before training
-    (:func:`rnn2snn.truenorth.resources.plan_cores`, the rule the resource count follows).
+    (:func:`rnn2snn.targets.truenorth.resources.plan_cores`, the rule the resource count follows).
 
     From the config the pipeline's own network (``proj_dim`` inputs, no bias input,
     ``ensemble`` members); with ``model`` (an ``ElmanConfig``: ``convert_model``) that
     model's sources and layers, one member.
     """
-    from rnn2snn.truenorth.resources import plan_cores
+    from rnn2snn.targets.truenorth.resources import plan_cores
 
     if model is None:
         return plan_cores(config.proj_dim, (config.hidden_dim,), config.max_fan_in, config.cores,
@@ -311,7 +311,7 @@ def check_core_budget(config, model=None):
         member_fixes.append(f"{room} stacked recurrent layer{'s' if room > 1 else ''} or fewer "
                             f"(now {len(layers)})")
     elif plan.rule == "own" and room < plan.member_high:
-        from rnn2snn.truenorth.resources import plan_cores
+        from rnn2snn.targets.truenorth.resources import plan_cores
 
         sources, fan_in = plan.candidates - h, config.max_fan_in
 

@@ -235,8 +235,8 @@ def cmd_predict(args) -> int:
 
 
 def _is_truenorth_export(path: Path) -> bool:
-    """Whether ``path`` starts as :func:`rnn2snn.truenorth.config_io.save_config` writes its files."""
-    from rnn2snn.truenorth.config_io import FORMAT
+    """Whether ``path`` starts as :func:`rnn2snn.targets.truenorth.config_io.save_config` writes its files."""
+    from rnn2snn.targets.truenorth.config_io import FORMAT
 
     with open(path, "rb") as f:
         return f.read(64).lstrip().startswith(b'{"format":"%s"' % FORMAT.encode())
@@ -246,7 +246,7 @@ def _export_target(args, default_name: str) -> Path:
     """The file ``export`` writes, checked before any work: a new path, or a regular file that
     holds an earlier export of the same format (anything else only with ``--force``)."""
     from rnn2snn._atomic import check_target_file
-    from rnn2snn.backends.nir import is_rnn2snn_nir
+    from rnn2snn.targets.nir.export import is_rnn2snn_nir
 
     out = Path(args.out) if args.out else Path(args.model) / default_name
     if out.is_dir():
@@ -275,7 +275,7 @@ def cmd_export(args) -> int:
     if args.format == "nir":
         import warnings
 
-        from rnn2snn.backends.nir import write_nir
+        from rnn2snn.targets.nir.export import write_nir
 
         out = _export_target(args, "program.nir")
         meta = {"classes": ",".join(program.classes), "layers": len(program.layers),
@@ -289,8 +289,8 @@ def cmd_export(args) -> int:
         print(f"wrote {out}: NIR graph of {program.n_hidden} neurons"
               + (" (not exact: see the warning)" if caught else " (exact)"))
         return 0
-    from rnn2snn.truenorth.config_io import save_config
-    from rnn2snn.truenorth.placement import place
+    from rnn2snn.targets.truenorth.config_io import save_config
+    from rnn2snn.targets.truenorth.placement import place
 
     out = _export_target(args, "truenorth.json")
     config = place(program.spiking_network())
@@ -308,7 +308,7 @@ def _program_test_data(args, program):
 
     if program.vocab is None:
         raise Rnn2SnnError(f"--model {args.model}: this program reads real-valued features; verify it "
-                           "from Python (rnn2snn.truenorth.verify) with your feature arrays")
+                           "from Python (rnn2snn.targets.truenorth.verify) with your feature arrays")
     if not args.train:  # TREC, the default data: only for a program made on TREC
         labels = trec_label_set(program.classes)
         if labels is None:
@@ -329,8 +329,8 @@ def cmd_verify(args) -> int:
     import numpy as np
 
     from rnn2snn.program import load_program
-    from rnn2snn.truenorth.config_io import load_config
-    from rnn2snn.truenorth.verify import verify_program
+    from rnn2snn.targets.truenorth.config_io import load_config
+    from rnn2snn.targets.truenorth.verify import verify_program
 
     program = load_program(args.model)
     data = _program_test_data(args, program)
@@ -407,7 +407,7 @@ def _preset_arg(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from rnn2snn.presets import DESCRIPTIONS, NAMES
-    from rnn2snn.truenorth import limits as L
+    from rnn2snn.targets.truenorth import limits as L
 
     parser = argparse.ArgumentParser(
         prog="rnn2snn", description="Trained Elman RNNs to spiking networks for TrueNorth.")

@@ -23,6 +23,7 @@ import torch
 
 from rnn2snn.checks import cores_message
 from rnn2snn.config import PipelineConfig
+from rnn2snn.constrain.build import build_program
 from rnn2snn.constrain.steps import (
     limit_fan_in,
     quantize_model_activities,
@@ -30,6 +31,8 @@ from rnn2snn.constrain.steps import (
 )
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.data.text import Examples, Vocabulary, encode, stratified_split
+from rnn2snn.finetune.evaluate import choose_input_schedule
+from rnn2snn.finetune.spiking import finetune_spiking
 from rnn2snn.guard import (
     Remedy,
     RunWarning,
@@ -45,16 +48,13 @@ from rnn2snn.guard import (
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.model.train import predict, train
 from rnn2snn.program import SpikingProgram, run_integer, simulate_program
-from rnn2snn.program.build import build_program
-from rnn2snn.spiking.diagnostics import ablation, compare_counts
-from rnn2snn.spiking.evaluate import choose_input_schedule
-from rnn2snn.spiking.finetune import finetune_spiking
-from rnn2snn.spiking.network import SpikeRecord, SpikingRNN
+from rnn2snn.program.diagnostics import ablation, compare_counts
+from rnn2snn.program.network import SpikeRecord, SpikingRNN
+from rnn2snn.targets.truenorth.placement import encode_inputs, place
+from rnn2snn.targets.truenorth.power import activity_power_uw, core_share_power_uw
+from rnn2snn.targets.truenorth.resources import Resources, count_resources
+from rnn2snn.targets.truenorth.simulator import run_cores
 from rnn2snn.threads import fixed_threads
-from rnn2snn.truenorth.placement import encode_inputs, place
-from rnn2snn.truenorth.power import activity_power_uw, core_share_power_uw
-from rnn2snn.truenorth.resources import Resources, count_resources
-from rnn2snn.truenorth.simulator import run_cores
 
 #: The rows of a run's stage table, in order (``given`` only for a user's model, and
 #: ``spiking_before_finetune`` not for an ensemble, whose members each have theirs).
@@ -173,7 +173,7 @@ def _compact_threshold(alpha: np.ndarray, program: SpikingProgram):
     if (alpha == alpha[0]).all():
         return int(alpha[0])
     if "ensemble" in program.provenance and len(program.layers) == 1:
-        from rnn2snn.ensemble import member_slices
+        from rnn2snn.program.ensemble import member_slices
 
         per = [alpha[rows] for rows, _ in member_slices(program)]
         if all((a == a[0]).all() for a in per):
@@ -226,7 +226,7 @@ def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray,
     run ``batch_size`` at a time (default :data:`rnn2snn.batching.BATCH_SIZE`).
     """
     from rnn2snn.batching import BATCH_SIZE, map_batches
-    from rnn2snn.truenorth.simulator import CoreRun
+    from rnn2snn.targets.truenorth.simulator import CoreRun
 
     config = place(snn)
     clock = snn.config.clock
@@ -387,9 +387,9 @@ def _vote_accuracy(members: list[PipelineResult], split: int, labels: np.ndarray
 
 def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequences, test: Sequences,
                     config: PipelineConfig, log) -> PipelineResult:
-    """Stack the converted members into one program (:func:`rnn2snn.ensemble.combine`) and
+    """Stack the converted members into one program (:func:`rnn2snn.program.ensemble.combine`) and
     evaluate it like a single run; the float-side stages are the mean of the members' logits."""
-    from rnn2snn.ensemble import combine
+    from rnn2snn.program.ensemble import combine
 
     stages = []
     for name in MODEL_STAGES:

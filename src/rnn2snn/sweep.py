@@ -39,7 +39,7 @@ from rnn2snn.checks import (
 )
 from rnn2snn.config import PipelineConfig
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.spiking.network import SpikingConfig
+from rnn2snn.program.network import SpikingConfig
 
 SPIKING_KEYS = {f.name for f in fields(SpikingConfig)}
 # Scalar settings only: the nested ones (train, finetune, spiking, …) are reached by name below.

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
 from rnn2snn.model.train import batches
+from rnn2snn.program.integer import IntegerRNN
 
 
 def fan_in_mask(weights: torch.Tensor, max_fan_in: int) -> torch.Tensor:
@@ -44,7 +44,7 @@ def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
     ``4r + 1`` copies on its own core; sources are refused once that would overflow
     the owner's 256 neurons. Returns the bool mask (H, P + H) and the groups.
     """
-    from rnn2snn.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
+    from rnn2snn.targets.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
 
     w = np.abs(weights.detach().cpu().numpy())
     h, n_src = w.shape

@@ -18,7 +18,7 @@ computes, read through an ordinary weight. On the chip it is an input axon.
 
 One module serves every stage: :class:`Constraints` switches on the fan-in mask, integer
 weights and integer activities, which act in the forward pass with straight-through
-gradients (:func:`rnn2snn.constrain.word_neuron.word_step`).
+gradients (:func:`rnn2snn.model.quantize.word_step`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnn2snn.constrain.word_neuron import word_step
-from rnn2snn.model.quantize import quantize_input_levels, quantize_weights
-from rnn2snn.readouts import READOUTS, pool_activity
+from rnn2snn import readouts
+from rnn2snn.model.quantize import quantize_input_levels, quantize_weights, word_step
+from rnn2snn.readouts import READOUTS
 
 __all__ = ["READOUTS", "Constraints", "ElmanClassifier", "ElmanConfig", "pool_activity"]
+
+
+def pool_activity(activity, lengths, readout: str):
+    """:func:`rnn2snn.readouts.pool_activity` (the program's pooling) for torch tensors too."""
+    if isinstance(activity, np.ndarray):
+        return readouts.pool_activity(activity, lengths, readout)
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+    if readout == "last":
+        return activity[torch.arange(len(lengths)), lengths - 1]
+    valid = torch.arange(activity.shape[1], device=activity.device)[None, :] < lengths[:, None]
+    masked = activity * valid[..., None].to(activity.dtype)
+    if readout == "mean":
+        return masked.sum(1) / lengths[:, None].to(activity.dtype)
+    return masked.amax(1)
 
 
 @dataclass(frozen=True)

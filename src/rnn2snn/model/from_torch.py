@@ -79,7 +79,7 @@ def _check_stack_fits(dims: list[int]) -> None:
     """
     if len(dims) < 2:
         return  # one layer: checked like any layer (rnn2snn.checks)
-    from rnn2snn.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
+    from rnn2snn.targets.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
 
     for ell, h in enumerate(dims):
         readers = 2 if ell < len(dims) - 1 else 1

@@ -1,6 +1,6 @@
 """The converted program — one typed, saved object that every backend reads (NumPy only).
 
-Build one from a constrained model with :func:`rnn2snn.program.build.build_program`
+Build one from a constrained model with :func:`rnn2snn.constrain.build.build_program`
 (training side, torch); save, load, run and predict without torch.
 """
 

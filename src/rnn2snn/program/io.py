@@ -29,8 +29,8 @@ from safetensors.numpy import load_file, save_file
 
 from rnn2snn._atomic import _umask
 from rnn2snn.errors import ModelFileError, OutputFileError, Rnn2SnnError
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-from rnn2snn.spiking.network import SpikingConfig
 
 FORMAT, VERSION = "rnn2snn-program", 1
 JSON_FILE, ARRAYS_FILE = "program.json", "program.safetensors"

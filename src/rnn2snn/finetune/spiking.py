@@ -1,6 +1,6 @@
 """Fine-tuning against the spiking dynamics: train on the spike counts the chip would produce.
 
-The conversion is exact only in some cases (see :mod:`rnn2snn.spiking.diagnostics`);
+The conversion is exact only in some cases (see :mod:`rnn2snn.program.diagnostics`);
 elsewhere spike counts drift from the integer activities (excitation arriving
 before inhibition inside a window; potential carried between words, unless the
 integer network carries it too). Here every minibatch is
@@ -22,12 +22,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rnn2snn.constrain.steps import to_integer
-from rnn2snn.constrain.word_neuron import word_step
 from rnn2snn.data.sequences import Sequences
+from rnn2snn.finetune.evaluate import spiking_logits
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
+from rnn2snn.model.quantize import word_step
 from rnn2snn.model.train import EpochChoice, TrainConfig, TrainResult, batches, score
-from rnn2snn.spiking.evaluate import spiking_logits
-from rnn2snn.spiking.network import SpikingConfig, convert, simulate
+from rnn2snn.program.network import SpikingConfig, convert, simulate
 
 
 def spiking_score(model: ElmanClassifier, data: Sequences, config: SpikingConfig) -> tuple[float, float]:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.truenorth import limits as L
+from rnn2snn.targets.truenorth import limits as L
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 from rnn2snn.constrain.steps import input_levels, readout_logits, to_integer
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier
-from rnn2snn.spiking.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
+from rnn2snn.program.network import SpikeRecord, SpikingConfig, SpikingRNN, convert, simulate
 
 
 def spiking_logits(model: ElmanClassifier, snn: SpikingRNN, data: Sequences,

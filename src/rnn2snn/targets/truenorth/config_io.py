@@ -37,9 +37,9 @@ import numpy as np
 
 from rnn2snn._atomic import write_text_atomic
 from rnn2snn.errors import ConfigFileError, HardwareLimitError
-from rnn2snn.spiking.neuron import NeuronParams
-from rnn2snn.truenorth import limits as L
-from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
+from rnn2snn.program.neuron import NeuronParams
+from rnn2snn.targets.truenorth import limits as L
+from rnn2snn.targets.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
 
 FORMAT, VERSION = "rnn2snn-truenorth", 2
 NEURON_FIELDS = tuple(L.NEURON_FIELD_RANGES)

@@ -1,7 +1,7 @@
 """Placement of a converted recurrent layer onto TrueNorth cores, and its data adapters.
 
 Every recurrent neuron j sits on one core (greedy split, see
-:func:`rnn2snn.truenorth.resources.partition_neurons`). A core holds one axon per
+:func:`rnn2snn.targets.truenorth.resources.partition_neurons`). A core holds one axon per
 (source, type) its neurons read — axon copies realise 16-level weights — and, for
 each recurrent neuron, one copy per axon its spikes feed (on any core) plus one
 copy for its output port — neuron copies realise fan-out. Copies share the
@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
-from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingRNN, schedule_mask
-from rnn2snn.truenorth import limits as L
-from rnn2snn.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
-from rnn2snn.truenorth.resources import partition_neurons
+from rnn2snn.program.network import TYPE_WEIGHTS, SpikingRNN, schedule_mask
+from rnn2snn.targets.truenorth import limits as L
+from rnn2snn.targets.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
+from rnn2snn.targets.truenorth.resources import partition_neurons
 
 NEG_TYPE = 3
 
@@ -110,7 +110,7 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray, lengths: np.ndarray | No
     A port carrying projection unit ``i`` on type ``g`` spikes where the word's
     schedule for that type places level ``x[·, k, i]``. With ``lengths`` (B,), words
     at or past a sequence's length send nothing, as in the network-level
-    :func:`~rnn2snn.spiking.network.simulate` (padding may hold any level).
+    :func:`~rnn2snn.program.network.simulate` (padding may hold any level).
     """
     m = port_map(config)
     T = m.ticks_per_word
@@ -136,7 +136,7 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray, lengths: np.ndarray | No
 
 def decode_counts(config: NetworkConfig, outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Spike counts per word window (B, L, H) from output port spikes (B, ticks, ports),
-    with the windows of :class:`~rnn2snn.spiking.clock.WordClock`."""
+    with the windows of :class:`~rnn2snn.clock.WordClock`."""
     m = port_map(config)
     per_port = m.clock.counts(np.asarray(outputs, dtype=bool), lengths)  # (B, L, ports)
     counts = np.zeros(per_port.shape[:2] + (m.n_hidden,), dtype=np.int64)

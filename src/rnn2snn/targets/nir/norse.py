@@ -1,10 +1,10 @@
 """Run a NIR graph in Norse (``norse.torch.from_nir``, norse 1.1.0) and read spike counts per word.
 
-The graph is the one :func:`rnn2snn.backends.nir.to_nir` writes (or any graph with one
+The graph is the one :func:`rnn2snn.targets.nir.export.to_nir` writes (or any graph with one
 ``Input`` of the same layout and one ``Output``); Norse knows nothing of words: this
 module turns input levels into input spikes with the same schedule rnn2snn uses, steps
 the imported module once per tick for all questions at once, and counts the output
-spikes per word window (:class:`rnn2snn.spiking.clock.WordClock`).
+spikes per word window (:class:`rnn2snn.clock.WordClock`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import warnings
 
 import numpy as np
 
-from rnn2snn.backends.nir import NORSE_INSTALL_HINT, import_nir, read_meta, read_nir
+from rnn2snn.clock import WordClock
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.spiking.clock import WordClock
-from rnn2snn.spiking.network import schedule_mask
+from rnn2snn.program.network import schedule_mask
+from rnn2snn.targets.nir.export import NORSE_INSTALL_HINT, import_nir, read_meta, read_nir
 
 
 def import_norse():
@@ -35,7 +35,7 @@ def input_spikes(x: np.ndarray, lengths: np.ndarray, ticks_per_word: int, schedu
     from ``schedule`` (excitatory then inhibitory copies) — from levels x (B, L, P).
 
     Word k of question b fills ticks [k·T, (k+1)·T); words at or after ``lengths[b]`` and
-    the flush ticks carry no input, as in :func:`rnn2snn.spiking.network.simulate`.
+    the flush ticks carry no input, as in :func:`rnn2snn.program.network.simulate`.
     """
     x = np.asarray(x, dtype=np.int64)
     batch, steps, _ = x.shape

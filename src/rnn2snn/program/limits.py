@@ -1,9 +1,12 @@
-"""Hardware ranges of a TrueNorth core, one place for every check.
+"""The numeric ranges a program may hold, one place for every check: the TrueNorth-class
+neuron, synapse and delay widths that the program's tick neuron (:mod:`rnn2snn.program.neuron`)
+and its time loop (:mod:`rnn2snn.program.network`) run exactly.
 
 Sources: Merolla et al., Science 345 (2014); Akopyan et al., IEEE TCAD 34 (2015);
 Cassidy et al., IJCNN 2013 (see ``docs/truenorth.md``). Widths that the
 sources do not publish (threshold, leak, reset value) are this project's choice,
-documented here, and refused beyond — never wrapped.
+documented here, and refused beyond — never wrapped. The chip's sizes (axons and
+neurons a core, cores a chip, the tick) are the target's: :mod:`rnn2snn.targets.truenorth.limits`.
 """
 
 from __future__ import annotations
@@ -12,15 +15,11 @@ import numpy as np
 
 from rnn2snn.errors import HardwareLimitError
 
-AXONS_PER_CORE = 256          # confirmed
-NEURONS_PER_CORE = 256        # confirmed
-CORES_PER_CHIP = 4096         # confirmed (64 x 64)
 AXON_TYPES = 4                # confirmed, G in {0,1,2,3}
 WEIGHT_MIN, WEIGHT_MAX = -255, 255          # 9-bit signed synaptic weight, confirmed
 V_BITS = 20                                 # membrane potential, confirmed
 V_MIN, V_MAX = -(2 ** (V_BITS - 1)), 2 ** (V_BITS - 1) - 1
 DELAY_MIN, DELAY_MAX = 1, 15                # axonal delay in ticks, confirmed
-TICK_SECONDS = 1e-3                         # 1 kHz global clock, confirmed
 # Not published; chosen here (18-bit unsigned thresholds, 9-bit signed leak, 18-bit reset).
 THRESHOLD_MIN, THRESHOLD_MAX = 1, 2 ** 18 - 1       # alpha
 NEG_THRESHOLD_MIN, NEG_THRESHOLD_MAX = 0, 2 ** 18 - 1  # beta

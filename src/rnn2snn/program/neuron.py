@@ -16,7 +16,7 @@ Per tick, for every neuron j (Cassidy et al. 2013; Merolla et al. 2014):
 
 The membrane is a 20-bit signed integer. The sources do not say what happens at
 its limits; here it *saturates* at ``V_MIN``/``V_MAX`` after integration and
-after the leak (documented choice, see :mod:`rnn2snn.truenorth.limits`).
+after the leak (documented choice, see :mod:`rnn2snn.program.limits`).
 
 Stochastic modes draw from a seeded :class:`numpy.random.Generator`: one 8-bit
 draw per neuron for the leak and, for the threshold, an integer in
@@ -30,7 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
-from rnn2snn.truenorth import limits as L
+from rnn2snn.program import limits as L
 
 RESET_TO_VALUE, RESET_LINEAR, RESET_NONE = 0, 1, 2
 

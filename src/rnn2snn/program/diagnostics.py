@@ -13,9 +13,9 @@ from dataclasses import replace
 import numpy as np
 
 from rnn2snn.batching import BATCH_SIZE
-from rnn2snn.constrain.integer import IntegerRNN
-from rnn2snn.spiking.network import SCHEDULES, SpikingConfig, convert, simulate
-from rnn2snn.truenorth import limits as L
+from rnn2snn.program import limits as L
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.network import SCHEDULES, SpikingConfig, convert, simulate
 
 
 def compare_counts(counts: np.ndarray, activity: np.ndarray, lengths: np.ndarray) -> dict:
@@ -68,7 +68,7 @@ def ablation(net: IntegerRNN, x: np.ndarray, lengths: np.ndarray, activity: np.n
     """Accuracy and count mismatch for each variant of :func:`ablation_variants`.
 
     classify : callable (counts (B, L, H)) → predicted class (B,). Each variant is
-    simulated ``batch_size`` questions at a time (:func:`~rnn2snn.spiking.network.simulate`).
+    simulated ``batch_size`` questions at a time (:func:`~rnn2snn.program.network.simulate`).
     """
     int_pred = classify(activity)
     rows = []

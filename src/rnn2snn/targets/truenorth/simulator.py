@@ -3,7 +3,7 @@
 It knows nothing of recurrent networks: spikes enter through input ports, travel
 from a neuron to its single target axon through the target core's 16-slot delay
 buffer, and are integrated through the binary crossbar times the neuron's weight
-for the axon's type. The neuron update is :func:`rnn2snn.spiking.neuron.step`, the
+for the axon's type. The neuron update is :func:`rnn2snn.program.neuron.step`, the
 same function the network-level simulator uses.
 
 Per tick ``t`` and core: the axons whose buffer slot ``t mod 16`` is set, or that
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn2snn.batching import concat
-from rnn2snn.spiking.neuron import step
-from rnn2snn.truenorth.config import NO_TARGET, NetworkConfig
-from rnn2snn.truenorth.limits import AXON_TYPES, DELAY_MAX
+from rnn2snn.program.neuron import step
+from rnn2snn.targets.truenorth.config import NO_TARGET, NetworkConfig
+from rnn2snn.targets.truenorth.limits import AXON_TYPES, DELAY_MAX
 
 SLOTS = DELAY_MAX + 1  # 16 slots: a spike is at most 15 ticks ahead
 

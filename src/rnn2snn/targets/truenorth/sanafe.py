@@ -2,9 +2,9 @@
 
 SANA-FE (Boyle et al., IEEE TCAD 2025; https://github.com/SLAM-Lab/SANA-FE, tested with
 the 2.2.9 wheel) is a neuromorphic simulator written by others, with a ``truenorth``
-soma model. A :class:`~rnn2snn.truenorth.config.NetworkConfig` agreeing with it spike
+soma model. A :class:`~rnn2snn.targets.truenorth.config.NetworkConfig` agreeing with it spike
 for spike is evidence, from outside this project, that the exported configuration
-means what :func:`rnn2snn.truenorth.simulator.run_cores` says it means.
+means what :func:`rnn2snn.targets.truenorth.simulator.run_cores` says it means.
 
 How the configuration is translated, and why each piece is needed:
 
@@ -39,7 +39,7 @@ How the configuration is translated, and why each piece is needed:
   first K − 1 steps only carry the inputs in, so a leak (``bias``) is switched on at
   step K, not before.
 * **Energy.** Only crossbar synapses cost energy, 2.3 pJ each
-  (:data:`rnn2snn.truenorth.power.ENERGY_PER_SYNAPTIC_EVENT`); relays and input neurons
+  (:data:`rnn2snn.targets.truenorth.power.ENERGY_PER_SYNAPTIC_EVENT`); relays and input neurons
   are artefacts of the translation and cost nothing. SANA-FE's synapse energy divided by
   2.3 pJ is therefore *its* count of crossbar synaptic events. SANA-FE counts an event
   when the spike is sent to the synapse, TrueNorth when it is delivered, so events still
@@ -71,10 +71,10 @@ from pathlib import Path
 import numpy as np
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
-from rnn2snn.spiking.neuron import RESET_LINEAR, RESET_NONE, RESET_TO_VALUE
-from rnn2snn.truenorth import limits as L
-from rnn2snn.truenorth.config import NO_TARGET, NetworkConfig
-from rnn2snn.truenorth.power import ENERGY_PER_SYNAPTIC_EVENT
+from rnn2snn.program.neuron import RESET_LINEAR, RESET_NONE, RESET_TO_VALUE
+from rnn2snn.targets.truenorth import limits as L
+from rnn2snn.targets.truenorth.config import NO_TARGET, NetworkConfig
+from rnn2snn.targets.truenorth.power import ENERGY_PER_SYNAPTIC_EVENT
 
 INSTALL_HINT = "pip install -e '.[crosscheck]'"
 HOP_MAX = 6  # one SANA-FE hop: 1 step to the dendrite + a dendrite delay of at most 5
@@ -448,7 +448,7 @@ def sanafe_run(config: NetworkConfig, inputs: np.ndarray, until: np.ndarray | No
     """Run ``config`` in SANA-FE, question by question.
 
     inputs : bool (B, ticks, n_input_ports) — spikes through each port, as for
-        :func:`~rnn2snn.truenorth.simulator.run_cores`.
+        :func:`~rnn2snn.targets.truenorth.simulator.run_cores`.
     until : int (B,), optional — run question ``b`` for its first ``until[b]`` ticks only.
     progress : optional callable ``(done, total)`` called after each question.
     """
@@ -545,7 +545,7 @@ def sanafe_crosscheck(config: NetworkConfig, inputs: np.ndarray, until: np.ndarr
     when a question ended (see :func:`events_in_flight`); ``events_explained`` says
     whether SANA-FE's count equals ours plus those.
     """
-    from rnn2snn.truenorth.simulator import run_cores
+    from rnn2snn.targets.truenorth.simulator import run_cores
 
     inputs = np.asarray(inputs, dtype=bool)
     batch, ticks, _ = inputs.shape

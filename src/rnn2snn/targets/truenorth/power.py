@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from rnn2snn.truenorth import limits as L
+from rnn2snn.targets.truenorth import limits as L
 
 
 @dataclass(frozen=True)

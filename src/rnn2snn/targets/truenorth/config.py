@@ -2,7 +2,7 @@
 
 Plain dataclasses, validated when constructed: an out-of-range value fails there,
 with its place (core, neuron, axon) and the hardware limit. Reading and writing
-JSON lives apart, in :mod:`rnn2snn.truenorth.config_io`.
+JSON lives apart, in :mod:`rnn2snn.targets.truenorth.config_io`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.neuron import NeuronParams
-from rnn2snn.truenorth import limits as L
+from rnn2snn.program.neuron import NeuronParams
+from rnn2snn.targets.truenorth import limits as L
 
 NO_TARGET = -1
 
@@ -106,8 +106,8 @@ class PortMap:
     neuron_unit: tuple[tuple[int, ...], ...]
 
     def __post_init__(self) -> None:
-        from rnn2snn.spiking.clock import WordClock
-        from rnn2snn.spiking.network import SCHEDULES
+        from rnn2snn.clock import WordClock
+        from rnn2snn.program.network import SCHEDULES
 
         WordClock(self.ticks_per_word, self.flush_ticks)  # checks T ≥ 1, flush ≥ 0
         for name in ("input_schedule", "neg_input_schedule"):
@@ -127,7 +127,7 @@ class PortMap:
 
     @property
     def clock(self):
-        from rnn2snn.spiking.clock import WordClock
+        from rnn2snn.clock import WordClock
 
         return WordClock(self.ticks_per_word, self.flush_ticks)
 

@@ -9,7 +9,7 @@ The graph, in standard node types, one tick = one step of ``dt``::
 
 * ``input``: ``Input`` (P,): the input spikes of one tick. The off-chip encoder turns a
   word's level ``c`` into ``c`` spikes in the word's window of T ticks, placed by the input
-  schedule (:func:`rnn2snn.spiking.network.schedule_mask`). When the excitatory and the
+  schedule (:func:`rnn2snn.program.network.schedule_mask`). When the excitatory and the
   inhibitory axon types use different schedules the input is (2P,): the excitatory
   spikes, then the inhibitory ones (``metadata["input_layout"]``).
 * ``w_in``, ``w_rec``: ``Linear`` with the integer weights ``Σ_g S_g·bits[g]`` (−8…7).
@@ -19,7 +19,7 @@ The graph, in standard node types, one tick = one step of ``dt``::
 * ``relay_k``: ``IF`` (H,), ``r = 1``, ``v_threshold = ½``: a spike in, a spike out.
 * ``delay_order``: a ``Linear`` of zeros (H × H); it adds nothing, see *delay* below.
 
-Where NIR, Norse 1.1.0 and the TrueNorth neuron (:mod:`rnn2snn.spiking.neuron`) differ —
+Where NIR, Norse 1.1.0 and the TrueNorth neuron (:mod:`rnn2snn.program.neuron`) differ —
 each checked against their source (``nir/ir/neuron.py``, ``norse/torch/utils/import_nir.py``,
 ``norse/torch/functional/iaf.py``, ``nirtorch/graph_executor.py``):
 
@@ -76,9 +76,9 @@ import numpy as np
 
 from rnn2snn._atomic import write_atomic
 from rnn2snn.errors import ModelFileError, Rnn2SnnError
-from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingRNN
-from rnn2snn.spiking.neuron import RESET_LINEAR, RESET_TO_VALUE, NeuronParams
-from rnn2snn.truenorth import limits as L
+from rnn2snn.program.network import TYPE_WEIGHTS, SpikingRNN
+from rnn2snn.program.neuron import RESET_LINEAR, RESET_TO_VALUE, NeuronParams
+from rnn2snn.targets.truenorth import limits as L
 
 INSTALL_HINT = "pip install -e '.[crosscheck]'"  # nir==1.0.8, nirtorch==2.6 (and sanafe)
 #: Norse is no extra: its torchvision requirement would replace the pinned CPU torch, and it

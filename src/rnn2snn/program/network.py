@@ -1,14 +1,14 @@
 """Conversion of the integer recurrent layer to TrueNorth neurons, and its network-level simulation.
 
 Time: word ``k`` of a question owns ticks ``[k·T, (k+1)·T)``
-(:class:`~rnn2snn.spiking.clock.WordClock`). An input level ``c`` becomes ``c`` spikes in
+(:class:`~rnn2snn.clock.WordClock`). An input level ``c`` becomes ``c`` spikes in
 that window, placed by a *schedule*. A recurrent spike
 fired at tick ``t`` arrives at tick ``t + d``. Every weight is split over the four
 axon types ``S = (1, 2, 4, −8)`` as on the chip (:func:`split_weights`); each type
 group has its own input schedule and recurrent delay, which is how the converted
 network orders inhibition before excitation inside a window.
 
-The neuron update is :func:`rnn2snn.spiking.neuron.step`; this module only routes spikes.
+The neuron update is :func:`rnn2snn.program.neuron.step`; this module only routes spikes.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from rnn2snn.batching import BATCH_SIZE, concat, map_batches
-from rnn2snn.constrain.integer import IntegerRNN
+from rnn2snn.clock import WordClock
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.clock import WordClock
-from rnn2snn.spiking.neuron import RESET_LINEAR, NeuronParams, step
-from rnn2snn.truenorth import limits as L
+from rnn2snn.program import limits as L
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.neuron import RESET_LINEAR, NeuronParams, step
 
 TYPE_WEIGHTS = (1, 2, 4, -8)
 SCHEDULES = ("early", "late", "spread")

@@ -7,7 +7,7 @@ Their packages are optional: ``nir``, ``nirtorch`` and ``sanafe`` come with
 imports them inside its functions, so ``import rnn2snn`` never needs them.
 """
 
-from rnn2snn.backends.nir import (
+from rnn2snn.targets.nir.export import (
     NirExportWarning,
     nir_differences,
     nir_exact_neurons,
@@ -15,7 +15,7 @@ from rnn2snn.backends.nir import (
     with_nir_neurons,
     write_nir,
 )
-from rnn2snn.backends.norse_run import run_norse
+from rnn2snn.targets.nir.norse import run_norse
 
 __all__ = [
     "NirExportWarning",

@@ -12,8 +12,8 @@ import torch
 
 from rnn2snn.constrain.steps import to_integer
 from rnn2snn.model.elman import ElmanClassifier
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-from rnn2snn.spiking.network import SpikingConfig
 
 
 @torch.no_grad()

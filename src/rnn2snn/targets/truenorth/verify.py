@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn2snn.spiking.network import SpikingRNN, simulate
-from rnn2snn.truenorth.config import NetworkConfig
-from rnn2snn.truenorth.placement import decode_counts, encode_inputs, port_map
-from rnn2snn.truenorth.simulator import CoreRun, run_cores
+from rnn2snn.program.network import SpikingRNN, simulate
+from rnn2snn.targets.truenorth.config import NetworkConfig
+from rnn2snn.targets.truenorth.placement import decode_counts, encode_inputs, port_map
+from rnn2snn.targets.truenorth.simulator import CoreRun, run_cores
 
 
 @dataclass
@@ -70,8 +70,8 @@ def verify_program(program, inputs: np.ndarray, lengths: np.ndarray,
     import tempfile
     from pathlib import Path
 
-    from rnn2snn.truenorth.config_io import load_config, save_config
-    from rnn2snn.truenorth.placement import place
+    from rnn2snn.targets.truenorth.config_io import load_config, save_config
+    from rnn2snn.targets.truenorth.placement import place
 
     snn = program.spiking_network()
     if config is None:

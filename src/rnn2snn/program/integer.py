@@ -1,7 +1,7 @@
 """The constrained recurrent layers as one integer network.
 
 ``a_t = clip(floor(u_t / α), 0, levels − 1)`` with ``u_t = W_in · x_t + W_rec · a_{t−1}``
-(:func:`rnn2snn.constrain.word_neuron.word_step`), integer weights ``W`` (16 levels,
+(:func:`word_step`), integer weights ``W`` (16 levels,
 −8…7), integer input levels ``x`` and an integer threshold α per neuron (one per
 layer). With ``carry_residual`` the membrane is not cleared between words, as on the
 chip: ``u_t`` also holds ``r_{t−1} = max(u_{t−1} − α·a_{t−1}, −α)``. Stacked layers are
@@ -15,7 +15,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn2snn.constrain.word_neuron import word_step
+
+def word_step(pre, threshold, levels: int, carry: bool):
+    """The word-level integer neuron — the one rule that training, the integer network and
+    spiking fine-tuning all use (torch tensors through :func:`rnn2snn.model.quantize.word_step`).
+
+    Per word a neuron with threshold α and ``levels`` activity levels sees the membrane
+    input ``u`` (``pre``, int64 (…, H): integer weights times integer levels, plus what the
+    previous word left) and emits ``a = clip(floor(u/α), 0, levels − 1)`` (the spike count
+    of the window) and keeps ``r = max(u − α·a, −α)`` when the membrane is carried (zeros
+    when ``carry`` is False) — an integrate-and-fire neuron with linear reset and a
+    saturating negative threshold β = α counts exactly this when its whole window input
+    arrives before it fires. ``threshold`` is α, an int or an array (H,).
+    """
+    alpha = np.asarray(threshold, dtype=np.int64)
+    a = np.clip(pre // alpha, 0, levels - 1)
+    r = np.maximum(pre - alpha * a, -alpha) if carry else np.zeros_like(pre)
+    return a, r
 
 
 @dataclass(frozen=True)
