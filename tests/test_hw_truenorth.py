@@ -651,7 +651,7 @@ def test_events_and_spikes_counted_by_hand_on_a_tiny_layer():
 def test_activity_power_of_the_tiny_layer():
     """The pipeline's activity estimate counts the events inside each question's own ticks:
     16 events and 2 spikes in 15 ticks (one word); the 2 events of tick 16 are not counted."""
-    from rnn2snn.pipeline import activity_estimate
+    from rnn2snn.targets.truenorth.target import activity_estimate
 
     net = IntegerRNN(w_in=np.array([[3, -1]]), w_rec=np.array([[2]]), threshold=4)
     snn = convert(net, SpikingConfig())

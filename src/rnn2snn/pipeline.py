@@ -50,10 +50,10 @@ from rnn2snn.model.train import predict, train
 from rnn2snn.program import SpikingProgram, run_integer, simulate_program
 from rnn2snn.program.diagnostics import ablation, compare_counts
 from rnn2snn.program.network import SpikeRecord, SpikingRNN
-from rnn2snn.targets.truenorth.placement import encode_inputs, place
-from rnn2snn.targets.truenorth.power import activity_power_uw, core_share_power_uw
+from rnn2snn.targets import constraints_of
+from rnn2snn.targets.truenorth.power import core_share_power_uw
 from rnn2snn.targets.truenorth.resources import Resources, count_resources
-from rnn2snn.targets.truenorth.simulator import run_cores
+from rnn2snn.targets.truenorth.target import activity_estimate
 from rnn2snn.threads import fixed_threads
 
 #: The rows of a run's stage table, in order (``given`` only for a user's model, and
@@ -216,41 +216,6 @@ def conversion_summary(program: SpikingProgram, val: Sequences, test: Sequences)
     return out
 
 
-def activity_estimate(snn: SpikingRNN, x: np.ndarray, run_lengths: np.ndarray,
-                      batch_size: int | None = None) -> dict:
-    """Place the network on cores, run the core-level simulator, and estimate power from activity.
-
-    ``x``: source levels (B, L, S) of :meth:`SpikingProgram.sources`; ``run_lengths``
-    the windows each sequence runs. Counts synaptic events (copies included), spikes and
-    active cores inside each sequence's own ticks; rates assume 1 ms ticks. The sequences
-    run ``batch_size`` at a time (default :data:`rnn2snn.batching.BATCH_SIZE`).
-    """
-    from rnn2snn.batching import BATCH_SIZE, map_batches
-    from rnn2snn.targets.truenorth.simulator import CoreRun
-
-    config = place(snn)
-    clock = snn.config.clock
-    x, run_lengths = np.asarray(x), np.asarray(run_lengths, dtype=np.int64)
-    until = clock.end(run_lengths)
-    run = CoreRun.joined(map_batches(  # the ports' spikes of a batch at a time
-        lambda rows: run_cores(config, encode_inputs(config, x[rows], run_lengths[rows]), until=until[rows],
-                               keep_outputs=False), len(until), batch_size or BATCH_SIZE))
-    ticks = float(until.sum())
-    words = float(np.sum(run_lengths))
-    power = activity_power_uw(len(config.cores), run.synaptic_events, run.spikes, ticks)
-    return {
-        "cores_placed": len(config.cores),
-        "active_cores": run.active_cores,
-        "power_uw_activity": power.total_uw,
-        "power_activity_parts_uw": {"static": power.static_uw, "synaptic": power.synaptic_uw,
-                                    "spikes": power.spike_uw},
-        "synaptic_events_per_word": run.synaptic_events / words,
-        "spikes_per_word": run.spikes / words,
-        "synaptic_events_per_second": power.synaptic_events_per_second,
-        "energy_per_word_nj": power.total_uw * 1e-6 * clock.ticks_per_word * 1e-3 * 1e9,
-    }
-
-
 def _logger(progress: bool, log):
     """Where stage lines go: ``log`` if given, else ``print`` with ``progress`` and nowhere
     without (``progress=False`` prints nothing; the warnings stay on the result)."""
@@ -270,7 +235,8 @@ def run_pipeline(train_ex: Examples, test_ex: Examples,
     """
     _check(config)
     log = _logger(progress, log)
-    log(cores_message(config))  # the layout's cores, before any training (rnn2snn.checks)
+    # the layout's cores, before any training (rnn2snn.checks)
+    log(cores_message(config, limits=constraints_of(config)))
     with fixed_threads():
         return _run_pipeline(train_ex, test_ex, config, progress, log)
 
@@ -447,7 +413,7 @@ def ensemble_result(members: list[PipelineResult], fit: Sequences, val: Sequence
 def _check(config: PipelineConfig) -> None:
     from rnn2snn.checks import check_pipeline_config
 
-    check_pipeline_config(config)
+    check_pipeline_config(config, limits=constraints_of(config))
 
 
 def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences, test: Sequences,
@@ -511,7 +477,8 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
         warn(constraint_warning(name, before.name, before.val_accuracy, after.val_accuracy,
                                 result.start_val_accuracy, (remedy,)))
 
-    config = replace(config, spiking=config.spiking_for_target())
+    limits = constraints_of(config)
+    config = replace(config, spiking=limits.timing(config.spiking))  # the target's neuron
     ft = replace(config.finetune, seed=config.seed)
     if given:
         measure("given", time.perf_counter())
@@ -519,7 +486,7 @@ def constrain_and_convert(model: ElmanClassifier, fit: Sequences, val: Sequences
     trained = train(model, fit, val, replace(config.train, seed=config.seed), "float", progress, distill)
     measure("float", t0, trained.kept_start)
     t0 = time.perf_counter()
-    pruned = limit_fan_in(model, config.max_fan_in, config.cores)
+    pruned = limit_fan_in(model, config.max_fan_in, config.cores, limits)
     retrain("fan_in", t0, ft)
     t0 = time.perf_counter()
     half = config.weight_levels // 2
@@ -661,7 +628,7 @@ def evaluate_program(program: SpikingProgram, model, stages: list[StageResult], 
 def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str,
                   val_data=None, classes=None, vocab=None,
                   config: PipelineConfig = PipelineConfig(), progress: bool = True,
-                  log=None) -> PipelineResult:
+                  log=None, target: str | None = None) -> PipelineResult:
     """Train-and-constrain a user's own ``torch.nn`` recurrent classifier and convert it.
 
     model : a plain torch model of the supported family (see
@@ -675,6 +642,8 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
     classes : class names (default "0", "1", …); vocab : the tokens of a token model
         (id 0 padding, id 1 unknown), needed to save a program that reads text.
     config : training, constraint and spiking settings (its sizes are the model's).
+    target : the target to convert for (:data:`rnn2snn.targets.TARGETS`; default
+        ``config.target``): its constraints bound the stages, its neuron sets the timing.
 
     progress, log : progress bars and stage lines (``log``, default ``print``) when
         ``progress``; ``progress=False`` prints nothing.
@@ -688,11 +657,14 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
 
     start = time.perf_counter()
     # refuse an unsupported model or bad data before any work (rnn2snn.model.user_data)
+    if target is not None:
+        config = replace(config, target=target)
+    limits = constraints_of(config)
     user = check_user_inputs(model, train_data, test_data, pooling=pooling, val_data=val_data,
-                             classes=classes, vocab=vocab, config=config)
+                             classes=classes, vocab=vocab, config=config, limits=limits)
     ours, fit, val, test_seq, config = user.model, user.fit, user.val, user.test, user.config
     classes, vocab = user.classes, user.vocab
-    _logger(progress, log)(cores_message(config, ours.config))  # before any training
+    _logger(progress, log)(cores_message(config, ours.config, limits))  # before any training
     with fixed_threads():
         result = constrain_and_convert(
             ours, fit, val, test_seq, config, classes, vocab, progress, log, given=True,

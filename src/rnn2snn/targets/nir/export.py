@@ -104,16 +104,18 @@ def import_nir():
 
 def nir_exact_neurons(threshold, n: int) -> NeuronParams:
     """Neurons (n,) whose meaning NIR's ``IF`` and Norse carry exactly — those of
-    ``PipelineConfig(target="nir")`` (one definition: its ``spiking_for_target``).
+    ``PipelineConfig(target="nir")`` (one definition: this target's constraints,
+    :data:`rnn2snn.targets.nir.limits.CONSTRAINTS`).
 
     TrueNorth reset mode 0 to ``R = 0`` (NIR resets to a value, Norse to 0), and no
     negative floor: ``β`` at the hardware maximum with saturation, which no converted
     network reaches (see the module docstring). ``threshold`` is α (scalar or (n,)); the
     export writes ``v_threshold = α − ½``, so ``V ≥ α`` and Norse's ``v > α − ½`` agree.
     """
-    from rnn2snn.config import PipelineConfig
+    from rnn2snn.program.network import SpikingConfig
+    from rnn2snn.targets.nir.limits import CONSTRAINTS
 
-    cfg = PipelineConfig(target="nir").spiking_for_target()
+    cfg = CONSTRAINTS.timing(SpikingConfig())
     return NeuronParams.make(n, threshold=threshold, neg_threshold=cfg.neg_threshold,
                              reset_mode=cfg.reset_mode, reset_value=0, neg_saturate=cfg.neg_saturate,
                              where="nir_exact_neurons: ")

@@ -7,6 +7,7 @@ Cassidy et al., IJCNN 2013 (see ``docs/truenorth.md``).
 
 from __future__ import annotations
 
+from rnn2snn.program.constraints import TRUENORTH
 from rnn2snn.program.limits import (  # noqa: F401 - the chip's ranges, read as limits.X
     AXON_TYPES,
     DELAY_MAX,
@@ -29,7 +30,9 @@ from rnn2snn.program.limits import (  # noqa: F401 - the chip's ranges, read as 
     check_range,
 )
 
-AXONS_PER_CORE = 256          # confirmed
-NEURONS_PER_CORE = 256        # confirmed
-CORES_PER_CHIP = 4096         # confirmed (64 x 64)
+#: What train-and-constrain reads (the chip's sizes below are its fields).
+CONSTRAINTS = TRUENORTH
+AXONS_PER_CORE = CONSTRAINTS.axons_per_core        # confirmed: 256
+NEURONS_PER_CORE = CONSTRAINTS.neurons_per_core    # confirmed: 256
+CORES_PER_CHIP = CONSTRAINTS.cores_per_chip        # confirmed: 4096 (64 x 64)
 TICK_SECONDS = 1e-3                         # 1 kHz global clock, confirmed

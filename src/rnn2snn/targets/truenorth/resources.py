@@ -11,13 +11,12 @@ port (the off-chip readout); the copies live on its own core. A core holds
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from rnn2snn.errors import HardwareLimitError
+from rnn2snn.program.constraints import CorePlan, plan_cores  # noqa: F401 - read here too
 from rnn2snn.targets.truenorth import limits as L
 
 
@@ -135,104 +134,3 @@ def count_resources(bits: np.ndarray, n_inputs: int, groups: list | None = None)
                      input_axons=int(sum(u[:, :n_inputs].sum() for u in used)),
                      recurrent_axons=int(sum(u[:, n_inputs:].sum() for u in used)),
                      output_ports=bits.shape[1])
-
-
-@dataclass(frozen=True)
-class CorePlan:
-    """The cores a layout takes, known before any training: ``low`` … ``high`` in all.
-
-    Why: a run trains for minutes before :func:`count_resources` can count the real
-    layout, so a budget must be judged on the layout alone. ``rule`` says what decides it:
-
-    * ``"blocks"``: ``cores`` given, the layer is spread over exactly that many;
-    * ``"stacked"``: stacked layers, one core each;
-    * ``"one"``: the sources a neuron may read (``candidates``) fit one core's axons
-      whichever it keeps, so the layer takes one core;
-    * ``"own"``: each neuron keeps its own ``kept`` strongest of ``candidates`` sources,
-      so the count is known only after the fan-in step: from 1 up to one core per
-      ``per_core`` neurons (the most that fit one core's axons whatever they read).
-
-    ``members`` independent copies of the layout (an ensemble) each take their own cores.
-    """
-
-    low: int
-    high: int
-    rule: str
-    members: int
-    layers: tuple[int, ...]
-    candidates: int
-    kept: int
-    per_core: int
-
-    @property
-    def exact(self) -> bool:
-        return self.low == self.high
-
-    @property
-    def member_high(self) -> int:
-        return self.high // self.members
-
-    def count(self) -> str:
-        """``"4 cores"`` or ``"1 to 16 cores"``."""
-        n = f"{self.low}" if self.exact else f"{self.low} to {self.high}"
-        return f"{n} core{'' if self.high == 1 else 's'}"
-
-    def reason(self) -> str:
-        """Why the layout takes that many cores (one clause)."""
-        h = self.layers[0]
-        each = f"{self.members} ensemble members × {self.member_high}: " if self.members > 1 else ""
-        if self.rule == "blocks":
-            why = f"the {h} recurrent neurons spread over {self.member_high} cores by the cores setting"
-        elif self.rule == "stacked":
-            why = (f"{len(self.layers)} stacked recurrent layers ({', '.join(map(str, self.layers))} "
-                   f"neurons), one core each")
-        elif self.rule == "one":
-            why = (f"each of the {h} recurrent neurons reads at most {self.candidates} sources, "
-                   f"{L.AXON_TYPES} axons each, within one core's {L.AXONS_PER_CORE} axons")
-        else:
-            why = (f"each of the {h} recurrent neurons keeps its own {self.kept} strongest of "
-                   f"{self.candidates} sources, and a core holds at least {self.per_core} of them "
-                   f"whatever they keep")
-            if not self.exact:
-                why = f"known only after the fan-in step: {why}"
-        return each + why
-
-    def describe(self) -> str:
-        """The count and why, one line (what the CLI and the log print before training)."""
-        return f"{self.count()} ({self.reason()})"
-
-
-def plan_cores(n_sources: int, layers: Sequence[int], max_fan_in: int, cores: int | None = None,
-               members: int = 1) -> CorePlan:
-    """The cores that :func:`count_resources` will find for this layout, before training.
-
-    n_sources : the first layer's non-recurrent sources (encoder units and bias inputs);
-    layers : the recurrent layers' sizes; max_fan_in, cores : as the fan-in step takes them
-    (:func:`rnn2snn.constrain.steps.limit_fan_in`); members : ensemble members.
-
-    The free layout (one layer, no ``cores``) is split by :func:`partition_neurons`: a core
-    takes neurons while the axons they read fit, and ``k`` neurons that keep ``kept``
-    sources each read at most ``4 · min(candidates, k · kept)`` axons, so a core always
-    holds ``256 // (4 · kept)`` of them (all, when ``4 · candidates ≤ 256``). Assumes the
-    one-core neuron limit the config checks enforce (:func:`rnn2snn.checks.check_pipeline_config`).
-    """
-    layers = tuple(int(d) for d in layers)
-    h = layers[0]
-    candidates = n_sources + h
-    kept = min(max_fan_in, candidates)
-    per_core = h
-    if len(layers) > 1:
-        low = high = len(layers)
-        rule = "stacked"
-    elif cores is not None:
-        low = high = cores
-        rule = "blocks"
-    elif L.AXON_TYPES * candidates <= L.AXONS_PER_CORE:
-        low = high = 1
-        rule = "one"
-    else:
-        per_core = max(1, L.AXONS_PER_CORE // (L.AXON_TYPES * kept))
-        low, high = 1, math.ceil(h / per_core)
-        rule = "own"
-    return CorePlan(low=low * members, high=high * members, rule=rule, members=members,
-                    layers=layers, candidates=candidates, kept=kept, per_core=per_core)
