@@ -1,4 +1,4 @@
-"""Mutation score of the hardware-model modules: mutmut against the fast tests/test_hw_*.py.
+"""Mutation score of the hardware-model modules: mutmut against the fast tests/hw/test_hw_*.py.
 
     python benchmarks/mutation.py --json OUT.json [--modules PATH ...] [--max-children 2]
                                   [--workdir DIR]

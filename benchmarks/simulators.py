@@ -3,7 +3,7 @@
     python benchmarks/simulators.py --json OUT.json [--model DIR] [--data-dir DIR]
 
 Network-level (rnn2snn.program.network), core-level (rnn2snn.targets.truenorth.simulator, from the
-exported configuration) and an independent Brian2 build (tests/brian2_build.py,
+exported configuration) and an independent Brian2 build (tests/reference/brian2_build.py,
 numpy code generation) run the same converted network in one process; the chip's
 own real time is the number of ticks at 1 ms a tick, questions one after another.
 Without --model, the paper's network is trained first (seed 0, ~20 s).
@@ -42,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import torch
-    from brian2_build import run_brian2
+    from reference.brian2_build import run_brian2
 
     from rnn2snn._atomic import write_json_atomic
     from rnn2snn.data import load_trec

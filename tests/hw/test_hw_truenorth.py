@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from naive_truenorth import naive_events, naive_network, naive_run, naive_schedule, naive_split
+from reference.naive_truenorth import naive_events, naive_network, naive_run, naive_schedule, naive_split
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 from rnn2snn.program.integer import IntegerRNN

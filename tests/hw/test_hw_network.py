@@ -1,5 +1,5 @@
 """The network-level simulator, the weight split and the input schedules, against the naive
-scalar reference (tests/naive_truenorth.py) under every timing option: excitatory and
+scalar reference (tests/reference/naive_truenorth.py) under every timing option: excitatory and
 inhibitory delays that differ, flush ticks, a separate schedule for the inhibitory axons,
 late and spread schedules, β ≠ α and a non-saturating negative threshold."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from naive_truenorth import naive_network, naive_schedule, naive_split
+from reference.naive_truenorth import naive_network, naive_schedule, naive_split
 
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.program.integer import IntegerRNN

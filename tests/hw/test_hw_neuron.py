@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from naive_truenorth import naive_step
+from reference.naive_truenorth import naive_step
 
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.program.neuron import RESET_LINEAR, RESET_NONE, RESET_TO_VALUE, NeuronParams, step

@@ -179,7 +179,7 @@ def test_crosscheck_benchmark_on_a_slice(small_run):
 
     from rnn2snn.constrain.steps import input_levels, readout_logits
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "crosscheck.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "crosscheck.py"
     spec = importlib.util.spec_from_file_location("crosscheck", path)
     crosscheck = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(crosscheck)
@@ -206,7 +206,7 @@ def test_readme_norse_snippet_runs_on_an_exported_program(small_run, tmp_path, m
     from rnn2snn.cli import main
     from rnn2snn.program import save_program
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     (snippet,) = re.findall(r"```py\n(.*?)```", readme, flags=re.S)
     model = save_program(small_run.program, tmp_path / "model")
     monkeypatch.chdir(tmp_path)

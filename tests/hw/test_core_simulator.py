@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from naive_truenorth import naive_run
+from reference.naive_truenorth import naive_run
 
 from rnn2snn.constrain import input_levels, readout_logits
 from rnn2snn.targets.truenorth.config_io import config_from_dict, config_to_dict
@@ -106,7 +106,7 @@ def test_verify_catches_a_changed_threshold(small_run):
 
 
 def test_brian2_build_gives_identical_spikes_on_50_questions(small_run):
-    from brian2_build import run_brian2
+    from reference.brian2_build import run_brian2
 
     cfg = place(small_run.snn)
     test = small_run.test.subset(np.arange(50))

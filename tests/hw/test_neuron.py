@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from naive_truenorth import naive_step
+from reference.naive_truenorth import naive_step
 
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.program.neuron import NeuronParams, step
