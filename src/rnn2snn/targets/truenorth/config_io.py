@@ -37,6 +37,7 @@ import numpy as np
 
 from rnn2snn._atomic import write_text_atomic
 from rnn2snn.errors import ConfigFileError, HardwareLimitError
+from rnn2snn.jsonread import JsonReader
 from rnn2snn.program.neuron import NeuronParams
 from rnn2snn.targets.truenorth import limits as L
 from rnn2snn.targets.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
@@ -77,51 +78,15 @@ def save_config(config: NetworkConfig, path: str | os.PathLike) -> Path:
     return write_text_atomic(path, json.dumps(config_to_dict(config), separators=(",", ":")) + "\n")
 
 
-class _Reader:
-    """Typed access to the JSON tree that names the field path in every error."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, path: str, msg: str):
-        raise ConfigFileError(f"{self.source}: {path}: {msg}")
-
-    def get(self, obj, key, path, kind):
-        if not isinstance(obj, dict):
-            self.fail(path, "expected an object")
-        if key not in obj:
-            self.fail(f"{path}.{key}" if path else key, "missing")
-        value = obj[key]
-        here = f"{path}.{key}" if path else key
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            self.fail(here, f"expected an integer, got {value!r}")
-        if kind is list and not isinstance(value, list):
-            self.fail(here, "expected a list")
-        if kind is str and not isinstance(value, str):
-            self.fail(here, f"expected a string, got {value!r}")
-        return value
-
-    def int_in(self, obj, key, path, lo, hi):
-        return self.value_in(self.get(obj, key, path, int), f"{path}.{key}", lo, hi)
-
-    def value_in(self, value, path, lo, hi):
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, f"expected an integer, got {value!r}")
-        if not lo <= value <= hi:
-            raise HardwareLimitError(
-                f"{self.source}: {path}={value} is outside the hardware range {lo}…{hi}")
-        return value
-
-
 _PORT_INTS = ("ticks_per_word", "flush_ticks", "levels", "n_inputs", "n_hidden")
 
 
-def _ports_from_dict(r: _Reader, raw) -> PortMap | None:
+def _ports_from_dict(r: JsonReader, raw) -> PortMap | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
         r.fail("ports", "expected an object or null")
-    _no_unknown(r, raw, "ports", set(_PORT_INTS) | {"input_schedule", "neg_input_schedule",
+    r.no_unknown(raw, "ports", set(_PORT_INTS) | {"input_schedule", "neg_input_schedule",
                                                      "input_port_source", "output_port_unit",
                                                      "neuron_unit"})
     values = {k: r.get(raw, k, "ports", int) for k in _PORT_INTS}
@@ -146,21 +111,14 @@ def _ports_from_dict(r: _Reader, raw) -> PortMap | None:
         raise HardwareLimitError(f"{r.source}: {exc}") from None
 
 
-def _no_unknown(r: _Reader, obj: dict, path: str, known: set[str]) -> None:
-    extra = sorted(set(obj) - known)
-    if extra:
-        r.fail(f"{path}.{extra[0]}" if path else extra[0],
-               f"unknown field (known: {', '.join(sorted(known))})")
-
-
 def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
     """Build and validate a configuration from its JSON tree."""
-    r = _Reader(source)
+    r = JsonReader(source, ConfigFileError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         r.fail("format", f"not an {FORMAT} file")
     if data.get("version") != VERSION:
         r.fail("version", f"{data.get('version')!r}, this rnn2snn reads version {VERSION}")
-    _no_unknown(r, data, "", {"format", "version", "tick_seconds", "cores", "inputs", "outputs", "ports"})
+    r.no_unknown(data, "", {"format", "version", "tick_seconds", "cores", "inputs", "outputs", "ports"})
     raw_cores = r.get(data, "cores", "", list)
     n_cores = len(raw_cores)
     cores = []
@@ -168,7 +126,7 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
         path = f"cores[{c}]"
         if not isinstance(rc, dict):
             r.fail(path, "expected an object")
-        _no_unknown(r, rc, path, {"index", "axons", "crossbar", "neurons"})
+        r.no_unknown(rc, path, {"index", "axons", "crossbar", "neurons"})
         axons = r.get(rc, "axons", path, list)
         if len(axons) > L.AXONS_PER_CORE:
             raise HardwareLimitError(f"{source}: {path}.axons: {len(axons)} axons, over the limit "
@@ -194,7 +152,7 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
             npath = f"{path}.neurons[{j}]"
             if not isinstance(rn, dict):
                 r.fail(npath, "expected an object")
-            _no_unknown(r, rn, npath, {"weights", "stochastic_synapse", "target", *NEURON_FIELDS})
+            r.no_unknown(rn, npath, {"weights", "stochastic_synapse", "target", *NEURON_FIELDS})
             w = r.get(rn, "weights", npath, list)
             if len(w) != L.AXON_TYPES:
                 r.fail(f"{npath}.weights", f"expected {L.AXON_TYPES} weights, one per axon type")
@@ -215,7 +173,7 @@ def config_from_dict(data: dict, source: str = "<config>") -> NetworkConfig:
             tpath = f"{npath}.target"
             if not isinstance(t, dict):
                 r.fail(tpath, "expected an object or null")
-            _no_unknown(r, t, tpath, {"core", "axon", "delay"})
+            r.no_unknown(t, tpath, {"core", "axon", "delay"})
             tc = r.get(t, "core", tpath, int)
             if not 0 <= tc < n_cores:
                 r.fail(f"{tpath}.core", f"core {tc} does not exist ({n_cores} cores)")
