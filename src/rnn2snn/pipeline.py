@@ -263,10 +263,7 @@ def _run_pipeline(train_ex, test_ex, config, progress, log) -> PipelineResult:
         # Member 0 is exactly the single network; member k > 0 differs in init seed and
         # data order only (the split and vocabulary come from the run's seed).
         torch.manual_seed(member_config.seed)
-        model = ElmanClassifier(ElmanConfig(
-            vocab_size=len(vocab), n_classes=len(classes), embed_dim=config.embed_dim,
-            proj_dim=config.proj_dim, hidden_dim=config.hidden_dim, readout=config.readout,
-            dropout=config.dropout))
+        model = ElmanClassifier(ElmanConfig.for_run(config, vocab_size=len(vocab), n_classes=len(classes)))
         if matrix is not None:
             with torch.no_grad():
                 model.embedding.weight.copy_(torch.from_numpy(matrix))

@@ -23,7 +23,7 @@ gradients (:func:`rnn2snn.model.quantize.word_step`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
@@ -86,6 +86,13 @@ class ElmanConfig:
             raise ValueError(f"ElmanConfig.upper_dims must be ≥ 1 each, got {self.upper_dims}")
         if self.readout not in READOUTS:
             raise ValueError(f"ElmanConfig.readout must be one of {READOUTS}, got {self.readout!r}")
+
+    @classmethod
+    def for_run(cls, run, **given) -> ElmanConfig:
+        """The sizes and options of a run's config (a ``PipelineConfig``: every field both
+        have, by name — one list of the network's sizes, not a copy), and ``given``."""
+        shared = {f.name for f in fields(cls)} & {f.name for f in fields(run)}
+        return cls(**{name: getattr(run, name) for name in shared - set(given)}, **given)
 
     @property
     def tokens(self) -> bool:

@@ -61,6 +61,21 @@ def schedule_mask(levels: np.ndarray, ticks: int, schedule: str) -> np.ndarray:
     raise ValueError(f"input schedule must be one of {SCHEDULES}, got {schedule!r}")
 
 
+def spike_trains(levels: np.ndarray, lengths: np.ndarray | None, clock: WordClock,
+                 schedule: str) -> np.ndarray:
+    """Input spikes (B, ticks, P) bool of levels (B, L, P): word ``k`` fills its window by
+    ``schedule`` (:func:`schedule_mask`); words at or past ``lengths`` (when given) and the
+    flush ticks send nothing — the one rule of every port adapter (placement, Norse)."""
+    x = np.asarray(levels, dtype=np.int64)
+    batch, steps, n = x.shape
+    if lengths is not None:
+        x = np.where((np.arange(steps)[None, :] < np.asarray(lengths)[:, None])[..., None], x, 0)
+    T = clock.ticks_per_word
+    out = np.zeros((batch, clock.total_ticks(steps), n), dtype=bool)
+    out[:, : steps * T] = schedule_mask(x, T, schedule).transpose(0, 1, 3, 2).reshape(batch, steps * T, n)
+    return out
+
+
 @dataclass(frozen=True)
 class SpikingConfig:
     """How the integer network becomes spiking (ticks and delays in ticks of 1 ms).

@@ -16,7 +16,7 @@ import numpy as np
 
 from rnn2snn.clock import WordClock
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.program.network import schedule_mask
+from rnn2snn.program.network import spike_trains
 from rnn2snn.targets.nir.export import NORSE_INSTALL_HINT, import_nir, read_meta, read_nir
 
 
@@ -37,18 +37,11 @@ def input_spikes(x: np.ndarray, lengths: np.ndarray, ticks_per_word: int, schedu
     Word k of question b fills ticks [k·T, (k+1)·T); words at or after ``lengths[b]`` and
     the flush ticks carry no input, as in :func:`rnn2snn.program.network.simulate`.
     """
-    x = np.asarray(x, dtype=np.int64)
-    batch, steps, _ = x.shape
-    valid = np.arange(steps)[None, :] < np.asarray(lengths, dtype=np.int64)[:, None]  # (B, L)
+    clock = WordClock(ticks_per_word, flush_ticks)
+    lengths = np.asarray(lengths, dtype=np.int64)
     schedules = [schedule] if neg_schedule in (None, schedule) else [schedule, neg_schedule]
-    parts = []
-    for s in schedules:
-        m = schedule_mask(x, ticks_per_word, s) & valid[:, :, None, None]  # (B, L, P, T)
-        parts.append(m.transpose(1, 3, 0, 2).reshape(steps * ticks_per_word, batch, -1))
-    spikes = np.zeros((WordClock(ticks_per_word, flush_ticks).total_ticks(steps), batch,
-                       sum(p.shape[2] for p in parts)), dtype=np.float32)
-    spikes[: steps * ticks_per_word] = np.concatenate(parts, axis=2)
-    return spikes
+    parts = [spike_trains(x, lengths, clock, s) for s in schedules]  # each (B, ticks, P)
+    return np.ascontiguousarray(np.concatenate(parts, axis=2).transpose(1, 0, 2), dtype=np.float32)
 
 
 def _setting(value, meta: dict, key: str):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
-from rnn2snn.program.network import TYPE_WEIGHTS, SpikingRNN, schedule_mask
+from rnn2snn.program.network import TYPE_WEIGHTS, SpikingRNN, spike_trains
 from rnn2snn.targets.truenorth import limits as L
 from rnn2snn.targets.truenorth.config import NO_TARGET, CoreConfig, NetworkConfig, Port, PortMap
 from rnn2snn.targets.truenorth.resources import partition_neurons
@@ -113,7 +113,6 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray, lengths: np.ndarray | No
     :func:`~rnn2snn.program.network.simulate` (padding may hold any level).
     """
     m = port_map(config)
-    T = m.ticks_per_word
     x = np.asarray(x, dtype=np.int64)
     batch, steps, _ = x.shape
     if lengths is not None:
@@ -122,15 +121,12 @@ def encode_inputs(config: NetworkConfig, x: np.ndarray, lengths: np.ndarray | No
             raise Rnn2SnnError(f"lengths: expected {batch} word counts ≥ 0, one per sequence of x, "
                                f"got {lengths.tolist()}")
         x = np.where((np.arange(steps)[None, :] < lengths[:, None])[..., None], x, 0)
-    ticks = m.clock.total_ticks(steps)
     src = np.array(m.input_port_source, dtype=np.int64).reshape(-1, 2)
-    out = np.zeros((batch, ticks, len(src)), dtype=bool)
+    out = np.zeros((batch, m.clock.total_ticks(steps), len(src)), dtype=bool)
     for schedule, types in ((m.input_schedule, [0, 1, 2]), (m.neg_input_schedule, [NEG_TYPE])):
         ports = np.flatnonzero(np.isin(src[:, 1], types))
-        if not len(ports):
-            continue
-        mask = schedule_mask(x[:, :, src[ports, 0]], T, schedule)  # (B, L, ports, T)
-        out[:, : steps * T, ports] = mask.transpose(0, 1, 3, 2).reshape(batch, steps * T, len(ports))
+        if len(ports):
+            out[:, :, ports] = spike_trains(x[:, :, src[ports, 0]], None, m.clock, schedule)
     return out
 
 
