@@ -80,10 +80,10 @@ def test_vote_and_mean_combinations_by_hand():
     """Three members, two questions: the vote follows the majority, ties go to the mean."""
     from types import SimpleNamespace
 
-    from rnn2snn.pipeline import _mean_accuracy, _vote_accuracy
+    from rnn2snn.pipeline.ensemble import _mean_accuracy, _vote_accuracy
 
     def member(*rows):
-        return SimpleNamespace(extra={"spiking_logits": (np.array(rows, dtype=float), None)})
+        return SimpleNamespace(spiking_logits=(np.array(rows, dtype=float), None))
 
     # question 0: votes 1, 1, 0 but member 2 is very sure of 0 → vote 1, mean 0
     # question 1: votes 0, 1, 2 (a tie) → the mean decides: 2
