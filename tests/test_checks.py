@@ -271,3 +271,18 @@ def test_whatever_spiking_config_refuses_is_a_parameter_error(monkeypatch):
     monkeypatch.setattr(SpikingConfig, "validate", refuse)
     with pytest.raises(ParameterError, match="spiking: some_field must be 0 or 1, got 2"):
         check_pipeline_config(BASE)
+
+
+def test_the_config_rules_are_a_named_list_checked_in_order():
+    from rnn2snn.checks import PIPELINE_RULES
+
+    assert [r.name for r in PIPELINE_RULES] == ["settings", "levels_and_timing", "fan_in", "neurons_fit_cores",
+                                                "training", "vectors", "extensions", "core_budget"]
+    for rule in PIPELINE_RULES:
+        rule.check(BASE, None, TRUENORTH)  # the paper's network breaks none
+    bad = replace(BASE, max_fan_in=65, hidden_dim=60)  # breaks fan_in and neurons_fit_cores
+    with pytest.raises(ParameterLimitError) as info:
+        check_pipeline_config(bad)
+    assert info.value.parameter == "max_fan_in"  # the first broken rule is the one reported
+    with pytest.raises(ParameterLimitError, match="hidden_dim"):
+        dict((r.name, r) for r in PIPELINE_RULES)["neurons_fit_cores"].check(bad, None, TRUENORTH)
