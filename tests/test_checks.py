@@ -276,8 +276,9 @@ def test_whatever_spiking_config_refuses_is_a_parameter_error(monkeypatch):
 def test_the_config_rules_are_a_named_list_checked_in_order():
     from rnn2snn.checks import PIPELINE_RULES
 
-    assert [r.name for r in PIPELINE_RULES] == ["settings", "levels_and_timing", "fan_in", "neurons_fit_cores",
-                                                "training", "vectors", "extensions", "core_budget"]
+    assert [r.name for r in PIPELINE_RULES] == [
+        "settings", "levels_and_timing", "fan_in", "neurons_fit_cores", "training", "vectors", "extensions",
+        "core_budget"]
     for rule in PIPELINE_RULES:
         rule.check(BASE, None, TRUENORTH)  # the paper's network breaks none
     bad = replace(BASE, max_fan_in=65, hidden_dim=60)  # breaks fan_in and neurons_fit_cores
