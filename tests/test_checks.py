@@ -277,8 +277,8 @@ def test_the_config_rules_are_a_named_list_checked_in_order():
     from rnn2snn.checks import PIPELINE_RULES
 
     assert [r.name for r in PIPELINE_RULES] == [
-        "settings", "levels_and_timing", "fan_in", "neurons_fit_cores", "training", "vectors", "extensions",
-        "core_budget"]
+        "settings", "levels_and_timing", "fan_in", "neurons_fit_cores", "chip_io", "training", "vectors",
+        "extensions", "core_budget"]
     for rule in PIPELINE_RULES:
         rule.check(BASE, None, TRUENORTH)  # the paper's network breaks none
     bad = replace(BASE, max_fan_in=65, hidden_dim=60)  # breaks fan_in and neurons_fit_cores
@@ -287,3 +287,17 @@ def test_the_config_rules_are_a_named_list_checked_in_order():
     assert info.value.parameter == "max_fan_in"  # the first broken rule is the one reported
     with pytest.raises(ParameterLimitError, match="hidden_dim"):
         dict((r.name, r) for r in PIPELINE_RULES)["neurons_fit_cores"].check(bad, None, TRUENORTH)
+
+
+def test_a_target_that_bounds_inputs_outputs_and_levels_is_checked_for_them():
+    small = replace(TRUENORTH, name="small", max_inputs=16, max_outputs=8, activity_levels=8)
+    with pytest.raises(ParameterLimitError, match="the small target has at most 16 input channels"):
+        check_pipeline_config(BASE, limits=small)
+    with pytest.raises(ParameterLimitError, match="at most 8 output channels") as info:
+        check_pipeline_config(replace(BASE, proj_dim=16), limits=small)
+    assert info.value.parameter == "hidden_dim"
+    with pytest.raises(ParameterLimitError, match="at most 8 activity levels"):
+        check_pipeline_config(replace(BASE, proj_dim=16, hidden_dim=8), limits=small)
+    fits = replace(BASE, proj_dim=16, hidden_dim=8, activity_levels=8,
+                   spiking=SpikingConfig(ticks_per_word=7, delay=7, neg_delay=7))
+    check_pipeline_config(fits, limits=small)

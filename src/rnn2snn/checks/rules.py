@@ -146,6 +146,21 @@ def _neurons_fit_cores(config, model, limits) -> None:
                          f"{math.ceil(hidden / neurons)} cores")
 
 
+def _chip_io(config, model, limits) -> None:
+    """The inputs, outputs and activity levels a target bounds (TrueNorth: only its cores)."""
+    inputs = config.proj_dim if model is None else model.encoder_dim
+    outputs = config.hidden_dim if model is None else model.hidden_dims[-1]
+    checks = (("proj_dim", inputs, limits.max_inputs, "input channels"),
+              ("hidden_dim", outputs, limits.max_outputs, "output channels (one a neuron of the last "
+                                                         "layer: the readout is off-chip)"),
+              ("activity_levels", config.activity_levels, limits.activity_levels,
+               "activity levels a neuron can emit a word"))
+    for parameter, value, most, what in checks:
+        if most is not None and value > most:
+            raise ParameterLimitError(parameter, f"{named(parameter, value)}: the {limits.name} target has "
+                                                 f"at most {most} {what}, this layout needs {value}")
+
+
 def _training(config, model, limits) -> None:
     """The optimisation settings of every training stage."""
     check_train_config("train", config.train, 1)
@@ -179,6 +194,7 @@ PIPELINE_RULES: tuple[Rule, ...] = (
     Rule("levels_and_timing", _levels_and_timing),
     Rule("fan_in", _fan_in),
     Rule("neurons_fit_cores", _neurons_fit_cores),
+    Rule("chip_io", _chip_io),
     Rule("training", _training),
     Rule("vectors", _vectors),
     Rule("extensions", lambda config, model, limits: check_extensions(config, limits)),

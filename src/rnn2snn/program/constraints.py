@@ -29,7 +29,10 @@ class TargetConstraints:
     the integer weight levels a synapse can hold; outputs_per_neuron : the output port a
     recurrent neuron drives besides the axons it feeds; reset_mode, negative_floor : the
     neuron the target runs (linear reset and a floor at −β on the chip; NIR importers reset
-    to zero and have no floor), applied to a run's timing by :meth:`timing`.
+    to zero and have no floor), applied to a run's timing by :meth:`timing`; max_inputs,
+    max_outputs, activity_levels : the input channels the chip reads, the output channels it
+    drives (one a neuron of the last layer: the readout is off-chip) and the most activity
+    levels a neuron can emit a word, where the chip bounds them (None: only its cores do).
     """
 
     name: str
@@ -41,6 +44,13 @@ class TargetConstraints:
     outputs_per_neuron: int = 1
     reset_mode: int = RESET_LINEAR
     negative_floor: bool = True
+    max_inputs: int | None = None
+    max_outputs: int | None = None
+    activity_levels: int | None = None
+
+    @property
+    def neurons_per_chip(self) -> int:
+        return self.neurons_per_core * self.cores_per_chip
 
     @property
     def max_fan_in(self) -> int:
