@@ -388,8 +388,8 @@ def _preset_arg(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from rnn2snn.presets import DESCRIPTIONS, NAMES
-    from rnn2snn.targets import TARGETS
-    from rnn2snn.targets.truenorth import limits as L
+    from rnn2snn.program import limits as L
+    from rnn2snn.targets import TARGETS, get_target
 
     parser = argparse.ArgumentParser(
         prog="rnn2snn", description="Trained Elman RNNs to spiking networks for TrueNorth.")
@@ -414,13 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
     _preset_arg(p, "--hidden-dim", "recurrent (on-chip) neurons", type=int, metavar="N")
     _preset_arg(p, "--min-count", "words seen fewer times in training become <unk>",
                 type=int, metavar="N")
+    tn = get_target("truenorth").constraints  # the default target's numbers in the help
     _preset_arg(p, "--max-fan-in", f"sources a recurrent neuron may read, 1 … "
-                f"{L.AXONS_PER_CORE // L.AXON_TYPES} ({L.AXONS_PER_CORE} axons a core / "
-                f"{L.AXON_TYPES} axon types)", type=int, metavar="N")
+                f"{tn.max_fan_in} ({tn.axons_per_core} axons a core / "
+                f"{tn.axon_types} axon types)", type=int, metavar="N")
     _preset_arg(p, "--cores", "spread the recurrent layer over N cores, each reading its own block "
                 "of at most --max-fan-in sources; none: each neuron keeps its own sources and the "
                 f"layer takes as few cores as they fit (at most "
-                f"{L.NEURONS_PER_CORE // (L.AXON_TYPES + 1)} neurons)", type=int, metavar="N")
+                f"{tn.neurons_per_core // tn.copies(readers=1)} neurons)", type=int, metavar="N")
     _preset_arg(p, "--max-cores", "a budget: refuse, before training, a layout that could take more "
                 "than N TrueNorth cores in all (ensemble members included), naming what reduces it; "
                 "none: no limit (the count is printed before training)", type=int, metavar="N")

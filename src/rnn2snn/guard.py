@@ -194,8 +194,8 @@ def spiking_remedies(model, fit, val, config, current_val: float, fixed_timing: 
     the fine-tune. Returns the spiking settings to use and the remedies tried.
     """
     from rnn2snn.finetune.spiking import finetune_spiking, spiking_accuracy
+    from rnn2snn.program.limits import DELAY_MAX
     from rnn2snn.program.network import SCHEDULES
-    from rnn2snn.targets.truenorth.limits import DELAY_MAX
 
     spk = config.spiking
     levels = int(model.constraints.activity_levels)

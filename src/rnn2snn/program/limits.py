@@ -20,6 +20,7 @@ WEIGHT_MIN, WEIGHT_MAX = -255, 255          # 9-bit signed synaptic weight, conf
 V_BITS = 20                                 # membrane potential, confirmed
 V_MIN, V_MAX = -(2 ** (V_BITS - 1)), 2 ** (V_BITS - 1) - 1
 DELAY_MIN, DELAY_MAX = 1, 15                # axonal delay in ticks, confirmed
+TICK_SECONDS = 1e-3                         # a tick: the 1 kHz global clock, confirmed
 # Not published; chosen here (18-bit unsigned thresholds, 9-bit signed leak, 18-bit reset).
 THRESHOLD_MIN, THRESHOLD_MAX = 1, 2 ** 18 - 1       # alpha
 NEG_THRESHOLD_MIN, NEG_THRESHOLD_MAX = 0, 2 ** 18 - 1  # beta

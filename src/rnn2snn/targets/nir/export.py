@@ -76,9 +76,9 @@ import numpy as np
 
 from rnn2snn._atomic import write_atomic
 from rnn2snn.errors import ModelFileError, Rnn2SnnError
+from rnn2snn.program import limits as L
 from rnn2snn.program.network import TYPE_WEIGHTS, SpikingRNN
 from rnn2snn.program.neuron import RESET_LINEAR, RESET_TO_VALUE, NeuronParams
-from rnn2snn.targets.truenorth import limits as L
 
 INSTALL_HINT = "pip install -e '.[crosscheck]'"  # nir==1.0.8, nirtorch==2.6 (and sanafe)
 #: Norse is no extra: its torchvision requirement would replace the pinned CPU torch, and it

@@ -22,6 +22,7 @@ from rnn2snn.program.limits import (  # noqa: F401 - the chip's ranges, read as 
     THRESHOLD_MASK_MAX,
     THRESHOLD_MAX,
     THRESHOLD_MIN,
+    TICK_SECONDS,
     V_BITS,
     V_MAX,
     V_MIN,
@@ -35,4 +36,3 @@ CONSTRAINTS = TRUENORTH
 AXONS_PER_CORE = CONSTRAINTS.axons_per_core        # confirmed: 256
 NEURONS_PER_CORE = CONSTRAINTS.neurons_per_core    # confirmed: 256
 CORES_PER_CHIP = CONSTRAINTS.cores_per_chip        # confirmed: 4096 (64 x 64)
-TICK_SECONDS = 1e-3                         # 1 kHz global clock, confirmed
