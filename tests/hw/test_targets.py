@@ -84,3 +84,11 @@ def test_nir_export_and_run_through_the_interface(small_run, tmp_path):
     counts = target.run(exported.path, sources, run_lengths)
     graph = to_nir(program.spiking_network(), metadata={"classes": "x"})
     assert np.array_equal(counts, run_norse(graph, sources, run_lengths))
+
+
+def test_target_in_the_api_chooses_before_any_training(trec):
+    from rnn2snn.pipeline import run_pipeline
+
+    train, test = trec
+    with pytest.raises(ParameterError, match="got 'loihi'"):
+        run_pipeline(train, test, target="loihi", progress=False)

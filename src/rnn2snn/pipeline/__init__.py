@@ -39,13 +39,16 @@ __all__ = ["CONSTRAINT_STEPS", "MODEL_STAGES", "STAGES", "ConstraintStep", "Pipe
 
 def run_pipeline(train_ex: Examples, test_ex: Examples,
                  config: PipelineConfig = PipelineConfig(), progress: bool = True,
-                 log=None) -> PipelineResult:
+                 log=None, target: str | None = None) -> PipelineResult:
     """Build the paper's network for labelled text and run :func:`constrain_and_convert`.
 
     Runs with one PyTorch thread (:mod:`rnn2snn.threads`): the figures do not depend on
     the machine's thread count. ``log``: where stage lines go (default: printed when
-    ``progress``, nothing otherwise).
+    ``progress``, nothing otherwise). ``target``: the target to convert for
+    (:data:`rnn2snn.targets.TARGETS`; default ``config.target``).
     """
+    if target is not None:
+        config = replace(config, target=target)
     _check(config)
     log = stage_logger(progress, log)
     # the layout's cores, before any training (rnn2snn.checks)
