@@ -125,12 +125,13 @@ def _warn(messages: list[str]) -> None:
 def cmd_reproduce(args) -> int:
     from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config, config_warnings
     from rnn2snn.rundir import lock_folder
+    from rnn2snn.targets import constraints_of
 
     start = time.perf_counter()
     # Everything checkable is checked before training (and before PyTorch is loaded):
     # settings, output folder, data.
     config = _reproduce_config(args)
-    check_pipeline_config(config)
+    check_pipeline_config(config, limits=constraints_of(config))
     out = check_output_dir(args.out, "run")
     _HELD.append(lock_folder(out))  # a second run on this --out is refused until main() returns
     train_ex, test_ex = _load_data(args)

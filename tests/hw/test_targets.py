@@ -92,3 +92,11 @@ def test_target_in_the_api_chooses_before_any_training(trec):
     train, test = trec
     with pytest.raises(ParameterError, match="got 'loihi'"):
         run_pipeline(train, test, target="loihi", progress=False)
+
+
+def test_a_sweep_point_with_an_unknown_target_is_refused_when_checked():
+    from rnn2snn.sweep import point_config
+
+    assert point_config(PipelineConfig(), {"target": "nir"}).target == "nir"
+    with pytest.raises(ParameterError, match="got 'loihi'"):
+        point_config(PipelineConfig(), {"target": "loihi"})
