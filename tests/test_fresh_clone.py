@@ -123,3 +123,15 @@ def test_the_readme_names_the_norse_line_and_each_extra_it_uses():
     for extra in re.findall(r"""pip install -e ["']\.\[([\w,-]+)\]["']""", text + CI):
         for name in extra.split(","):
             assert name in EXTRAS, f"README or .ci/run names the extra [{name}], which pyproject.toml lacks"
+
+
+def test_ci_checks_the_layers_with_no_exceptions():
+    import tomllib
+
+    lines = _ci_command_lines()
+    assert "lint-imports" in lines and lines.index("lint-imports") > lines.index(
+        "ruff check src tests benchmarks examples")
+    linter = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    kinds = {c["type"] for c in linter["contracts"]}
+    assert kinds == {"layers", "independence", "forbidden"}, kinds
+    assert not any("ignore_imports" in c for c in linter["contracts"])
