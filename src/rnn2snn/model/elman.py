@@ -31,6 +31,7 @@ from torch import nn
 
 from rnn2snn import readouts
 from rnn2snn.model.quantize import quantize_input_levels, quantize_weights, word_step
+from rnn2snn.program.integer import run_words
 from rnn2snn.readouts import READOUTS
 
 __all__ = ["READOUTS", "Constraints", "ElmanClassifier", "ElmanConfig", "pool_activity"]
@@ -274,25 +275,18 @@ class ElmanClassifier(nn.Module):
         w_in, w_rec = w[:, :s], w[:, s:]
         drive = xs @ w_in.T  # (B, L + lag, H): input part of every step at once
         batch, steps = xs.shape[:2]
-        h = xs.new_zeros(batch, c.n_hidden)
-        residual = xs.new_zeros(batch, c.n_hidden)
         valid = torch.arange(steps)[None, :] < (lengths + c.lag)[:, None]
         integer = k.activity_levels is not None
         if integer and k.threshold is None:
             raise ValueError("activity quantisation needs integer weights (threshold)")
         alpha = self.thresholds() if k.threshold is not None else None
-        outs = []
-        for t in range(steps):
-            pre = drive[:, t] + h @ w_rec.T
+
+        def neuron(pre, residual):
             if integer:
-                new, r = word_step(pre + residual, alpha, k.activity_levels, k.carry_residual)
-                residual = torch.where(valid[:, t, None], r, residual)
-            elif alpha is not None:
-                new = torch.relu(pre / alpha)
-            else:
-                new = torch.relu(pre)
-            h = torch.where(valid[:, t, None], new, h)
-            outs.append(h)
+                return word_step(pre + residual, alpha, k.activity_levels, k.carry_residual)
+            return torch.relu(pre if alpha is None else pre / alpha), residual
+
+        outs = run_words(drive, w_rec, neuron, valid, torch.where, xs.new_zeros(batch, c.n_hidden))
         activity = torch.stack(outs, dim=1)
         feature = pool_activity(self.last_layer(activity, words), lengths, c.readout)
         logits = self.readout(self.dropout(feature))

@@ -34,6 +34,28 @@ def word_step(pre, threshold, levels: int, carry: bool):
     return a, r
 
 
+def run_words(drive, w_rec, neuron, valid, where, zeros) -> list:
+    """The word loop — the one time loop of the word-level network, for NumPy arrays (the
+    integer network) and torch tensors (the model in training) alike.
+
+    drive : (B, L, H) the input part of every word's membrane input; w_rec : (H, H) the
+    recurrent weights; ``neuron(pre, residual) → (activity, remainder)`` with ``pre`` the
+    word's input and the previous activity's recurrent input; valid : bool (B, L), the
+    word lies inside its sequence (after the end the activity and remainder are held);
+    ``where`` (``np.where`` or ``torch.where``) and ``zeros`` (B, H) the starting state.
+    Returns the activities of every word, a list of L arrays (B, H).
+    """
+    a = residual = zeros
+    out = []
+    for t in range(drive.shape[1]):
+        new, r = neuron(drive[:, t] + a @ w_rec.T, residual)
+        live = valid[:, t, None]
+        residual = where(live, r, residual)
+        a = where(live, new, a)
+        out.append(a)
+    return out
+
+
 @dataclass(frozen=True)
 class IntegerRNN:
     """Integer recurrent network.
@@ -83,15 +105,13 @@ class IntegerRNN:
         x = np.asarray(x, dtype=np.int64)
         lengths = np.asarray(lengths)
         batch, steps, _ = x.shape
-        a = np.zeros((batch, self.n_hidden), dtype=np.int64)
-        residual = np.zeros_like(a)
         out = np.zeros((batch, steps, self.n_hidden), dtype=np.int64)
-        drive = x @ self.w_in.T
-        for t in range(steps):
-            live = (t < lengths)[:, None]
-            new, r = word_step(drive[:, t] + a @ self.w_rec.T + residual, self.threshold,
-                               self.levels, self.carry_residual)
-            residual = np.where(live, r, residual)
-            a = np.where(live, new, a)
-            out[:, t] = a
+        valid = np.arange(steps)[None, :] < lengths[:, None]
+        words = run_words(x @ self.w_in.T, self.w_rec, self._neuron, valid, np.where,
+                          np.zeros((batch, self.n_hidden), dtype=np.int64))
+        if words:
+            out[:] = np.stack(words, axis=1)
         return out
+
+    def _neuron(self, pre: np.ndarray, residual: np.ndarray):
+        return word_step(pre + residual, self.threshold, self.levels, self.carry_residual)
