@@ -3,13 +3,13 @@
     python benchmarks/crosscheck.py --model DIR --json OUT.json
 
 Norse part (:func:`norse_crosscheck`): the converted network is exported with
-:func:`rnn2snn.backends.nir.to_nir` (``exact=False``: the TrueNorth-exact program warns),
+:func:`rnn2snn.targets.nir.export.to_nir` (``exact=False``: the TrueNorth-exact program warns),
 read back through ``nir.write``/``nir.read``, run by Norse 1.1.0 on every test question,
-and compared with :func:`rnn2snn.spiking.network.simulate`: predictions, spike counts per
+and compared with :func:`rnn2snn.program.network.simulate`: predictions, spike counts per
 neuron × word window, spikes per neuron × tick. The differences are then traced to their
 causes by simulating, with rnn2snn's own simulator, the program with each feature NIR
 cannot carry removed in turn (linear reset → reset to 0; negative floor → none) and both
-(the NIR-exact neurons, :func:`rnn2snn.backends.nir.with_nir_neurons`), which must equal
+(the NIR-exact neurons, :func:`rnn2snn.targets.nir.export.with_nir_neurons`), which must equal
 Norse spike for spike. Needs ``pip install -e '.[crosscheck]'``.
 """
 
@@ -40,7 +40,7 @@ def _compare(ref_counts, counts, ref_pred, pred, lengths) -> dict:
 
 
 def _raster_exact(ref_raster, raster, lengths, ticks_per_word, flush_ticks) -> dict:
-    from rnn2snn.spiking.clock import WordClock
+    from rnn2snn.clock import WordClock
 
     inside = WordClock(ticks_per_word, flush_ticks).inside(lengths, raster.shape[1])  # (B, ticks)
     diff = (ref_raster != raster) & inside[..., None]
@@ -66,11 +66,11 @@ def norse_crosscheck(snn, x, lengths, readout_fn, labels=None) -> dict:
     readout_fn : counts (B, L, H) → class scores (B, C), the off-chip readout;
     labels : (B,), optional, for accuracies.
     """
-    from rnn2snn.backends.nir import nir_differences, to_nir, with_nir_neurons
-    from rnn2snn.backends.norse_run import run_norse
-    from rnn2snn.spiking.network import simulate
-    from rnn2snn.spiking.neuron import NeuronParams
-    from rnn2snn.truenorth import limits as L
+    from rnn2snn.program.network import simulate
+    from rnn2snn.program.neuron import NeuronParams
+    from rnn2snn.targets.nir.export import nir_differences, to_nir, with_nir_neurons
+    from rnn2snn.targets.nir.norse import run_norse
+    from rnn2snn.targets.truenorth import limits as L
 
     lengths = np.asarray(lengths, dtype=np.int64)
     cfg = snn.config
@@ -179,8 +179,8 @@ def load_case(model_dir, data_dir=None, limit=None):
 
 def sanafe_part(snn, x, run_lengths) -> dict:
     """SANA-FE 2.2.9 on the TrueNorth export of ``snn`` against rnn2snn's core simulator."""
-    from rnn2snn.backends.sanafe import sanafe_crosscheck
-    from rnn2snn.truenorth.placement import encode_inputs, place
+    from rnn2snn.targets.truenorth.placement import encode_inputs, place
+    from rnn2snn.targets.truenorth.sanafe import sanafe_crosscheck
 
     config = place(snn)
     return sanafe_crosscheck(config, encode_inputs(config, x, run_lengths), snn.config.clock.end(run_lengths))

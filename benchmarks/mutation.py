@@ -1,4 +1,4 @@
-"""Mutation score of the hardware-model modules: mutmut against the fast tests/test_hw_*.py.
+"""Mutation score of the hardware-model modules: mutmut against the fast tests/hw/test_hw_*.py.
 
     python benchmarks/mutation.py --json OUT.json [--modules PATH ...] [--max-children 2]
                                   [--workdir DIR]
@@ -41,7 +41,7 @@ LINE = re.compile(r"^    (?P<name>\S+): (?P<status>.+)$")
 
 
 def module_of(path: str) -> str:
-    """Dotted module name of a source path: src/rnn2snn/spiking/neuron.py → rnn2snn.spiking.neuron."""
+    """Dotted module name of a source path: src/rnn2snn/program/neuron.py → rnn2snn.program.neuron."""
     p = Path(path)
     parts = p.with_suffix("").parts
     return ".".join(parts[1:] if parts[0] == "src" else parts)

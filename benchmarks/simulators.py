@@ -2,8 +2,8 @@
 
     python benchmarks/simulators.py --json OUT.json [--model DIR] [--data-dir DIR]
 
-Network-level (rnn2snn.spiking), core-level (rnn2snn.truenorth.simulator, from the
-exported configuration) and an independent Brian2 build (tests/brian2_build.py,
+Network-level (rnn2snn.program.network), core-level (rnn2snn.targets.truenorth.simulator, from the
+exported configuration) and an independent Brian2 build (tests/reference/brian2_build.py,
 numpy code generation) run the same converted network in one process; the chip's
 own real time is the number of ticks at 1 ms a tick, questions one after another.
 Without --model, the paper's network is trained first (seed 0, ~20 s).
@@ -42,16 +42,16 @@ def main() -> int:
     args = parser.parse_args()
 
     import torch
-    from brian2_build import run_brian2
+    from reference.brian2_build import run_brian2
 
     from rnn2snn._atomic import write_json_atomic
     from rnn2snn.data import load_trec
     from rnn2snn.data.text import Vocabulary, encode
     from rnn2snn.program import load_program, save_program
-    from rnn2snn.spiking.network import simulate
-    from rnn2snn.truenorth.config_io import config_to_dict
-    from rnn2snn.truenorth.placement import decode_counts, encode_inputs, place
-    from rnn2snn.truenorth.simulator import run_cores
+    from rnn2snn.program.network import simulate
+    from rnn2snn.targets.truenorth.config_io import config_to_dict
+    from rnn2snn.targets.truenorth.placement import decode_counts, encode_inputs, place
+    from rnn2snn.targets.truenorth.simulator import run_cores
 
     torch.set_num_threads(1)
     train_ex, test_ex = load_trec(args.data_dir)

@@ -28,7 +28,7 @@ from torch import nn
 
 import rnn2snn
 from rnn2snn.program import save_program
-from rnn2snn.truenorth.verify import verify_program
+from rnn2snn.targets.truenorth.verify import verify_program
 
 POOLING = "last"
 

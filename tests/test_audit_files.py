@@ -30,9 +30,9 @@ from rnn2snn.cli import main
 from rnn2snn.errors import ModelFileError, OutputFileError, Rnn2SnnError
 from rnn2snn.program import save_program
 from rnn2snn.program.io import ARRAYS_FILE, JSON_FILE
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
 from rnn2snn.rundir import lock_folder, write_folder_atomic
-from rnn2snn.spiking.network import SpikingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCAB = ("<pad>", "<unk>", "who", "what", "is", "good", "bad")
@@ -401,7 +401,7 @@ def test_verify_on_a_program_not_made_on_trec_asks_for_its_data(model, tmp_path,
 
 def test_a_truncated_nir_file_is_a_clear_error(model, tmp_path):
     need("nir")
-    from rnn2snn.backends.nir import read_nir, write_nir
+    from rnn2snn.targets.nir.export import read_nir, write_nir
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

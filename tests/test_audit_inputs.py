@@ -271,8 +271,8 @@ def test_valid_data_passes_and_keeps_every_row(lengths, seed):
 
 # -- simulate_program / run_integer / predict_texts --------------------------------------------------
 def _program(tokens=True):
+    from rnn2snn.program.network import SpikingConfig
     from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-    from rnn2snn.spiking.network import SpikingConfig
 
     if tokens:
         encoder = TokenEncoder(np.array([[0, 0, 0], [1, 0, 2], [5, 3, 0], [0, 9, 15]]),

@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn2snn.batching import map_batches
-from rnn2snn.constrain.integer import IntegerRNN
-from rnn2snn.pipeline import activity_estimate
 from rnn2snn.program import run_integer, simulate_program
+from rnn2snn.program.diagnostics import ablation, compare_counts
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.network import SpikingConfig, convert, simulate
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-from rnn2snn.spiking.diagnostics import ablation, compare_counts
-from rnn2snn.spiking.network import SpikingConfig, convert, simulate
-from rnn2snn.truenorth.placement import encode_inputs, place
-from rnn2snn.truenorth.simulator import CoreRun, run_cores
+from rnn2snn.targets.truenorth.placement import encode_inputs, place
+from rnn2snn.targets.truenorth.simulator import CoreRun, run_cores
+from rnn2snn.targets.truenorth.target import activity_estimate
 
 ALL = 10 ** 6  # one batch
 TIMINGS = [SpikingConfig(), SpikingConfig(flush_ticks=4, delay=3, neg_delay=1, input_schedule="spread"),

@@ -23,9 +23,9 @@ from rnn2snn.model.train import TrainConfig
 from rnn2snn.model.vectors import PACKAGED
 from rnn2snn.pipeline import PipelineConfig
 from rnn2snn.presets import NAMES, PRESETS
+from rnn2snn.program.constraints import TRUENORTH
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.rundir import write_folder_atomic
-from rnn2snn.spiking.network import SpikingConfig
-from rnn2snn.truenorth import limits as L
 
 BASE = PipelineConfig()
 
@@ -97,11 +97,9 @@ def test_bad_settings_are_refused_with_name_and_limit(config, message):
     assert f"{info.value.parameter}=" in str(info.value)  # the parameter is named
 
 
-def test_hardware_limits_come_from_the_limits_module(monkeypatch):
-    # fan-in ≤ axons / types, read from rnn2snn.truenorth.limits (not re-typed)
-    monkeypatch.setattr(L, "AXONS_PER_CORE", 512)
-    check_pipeline_config(replace(BASE, max_fan_in=128))
-    monkeypatch.undo()
+def test_hardware_limits_come_from_the_limits_module():
+    # fan-in ≤ axons / types, read from the target's constraints (not re-typed)
+    check_pipeline_config(replace(BASE, max_fan_in=128), limits=replace(TRUENORTH, axons_per_core=512))
     with pytest.raises(ParameterLimitError) as info:
         check_pipeline_config(replace(BASE, max_fan_in=128))
     assert isinstance(info.value, HardwareLimitError)
@@ -273,3 +271,33 @@ def test_whatever_spiking_config_refuses_is_a_parameter_error(monkeypatch):
     monkeypatch.setattr(SpikingConfig, "validate", refuse)
     with pytest.raises(ParameterError, match="spiking: some_field must be 0 or 1, got 2"):
         check_pipeline_config(BASE)
+
+
+def test_the_config_rules_are_a_named_list_checked_in_order():
+    from rnn2snn.checks import PIPELINE_RULES
+
+    assert [r.name for r in PIPELINE_RULES] == [
+        "settings", "levels_and_timing", "fan_in", "neurons_fit_cores", "chip_io", "training", "vectors",
+        "extensions", "core_budget"]
+    for rule in PIPELINE_RULES:
+        rule.check(BASE, None, TRUENORTH)  # the paper's network breaks none
+    bad = replace(BASE, max_fan_in=65, hidden_dim=60)  # breaks fan_in and neurons_fit_cores
+    with pytest.raises(ParameterLimitError) as info:
+        check_pipeline_config(bad)
+    assert info.value.parameter == "max_fan_in"  # the first broken rule is the one reported
+    with pytest.raises(ParameterLimitError, match="hidden_dim"):
+        dict((r.name, r) for r in PIPELINE_RULES)["neurons_fit_cores"].check(bad, None, TRUENORTH)
+
+
+def test_a_target_that_bounds_inputs_outputs_and_levels_is_checked_for_them():
+    small = replace(TRUENORTH, name="small", max_inputs=16, max_outputs=8, activity_levels=8)
+    with pytest.raises(ParameterLimitError, match="the small target has at most 16 input channels"):
+        check_pipeline_config(BASE, limits=small)
+    with pytest.raises(ParameterLimitError, match="at most 8 output channels") as info:
+        check_pipeline_config(replace(BASE, proj_dim=16), limits=small)
+    assert info.value.parameter == "hidden_dim"
+    with pytest.raises(ParameterLimitError, match="at most 8 activity levels"):
+        check_pipeline_config(replace(BASE, proj_dim=16, hidden_dim=8), limits=small)
+    fits = replace(BASE, proj_dim=16, hidden_dim=8, activity_levels=8,
+                   spiking=SpikingConfig(ticks_per_word=7, delay=7, neg_delay=7))
+    check_pipeline_config(fits, limits=small)

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 README_MAX_LINES = 250
 #: The stable public names (lazy attributes of ``rnn2snn``) that docs/reference.md documents.
-PUBLIC = ("convert_model", "run_pipeline", "PipelineConfig", "load_program", "save_program", "predict_texts")
+PUBLIC = ("convert_model", "run_pipeline", "PipelineConfig", "load_program", "save_program", "predict_texts",
+          "get_target")
 
 
 def _text(path: Path) -> str:

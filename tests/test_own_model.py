@@ -13,7 +13,7 @@ from rnn2snn.config import PipelineConfig, TrainConfig
 from rnn2snn.constrain.steps import input_levels, to_integer
 from rnn2snn.model.from_torch import UnsupportedModelError, read_torch_model
 from rnn2snn.program import load_program, run_integer, save_program, simulate_program
-from rnn2snn.truenorth.verify import verify_program
+from rnn2snn.targets.truenorth.verify import verify_program
 
 QUICK = PipelineConfig(train=TrainConfig(epochs=1), finetune=TrainConfig(epochs=1),
                        spiking_finetune=TrainConfig(epochs=1, lr=5e-4))

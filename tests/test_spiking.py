@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import HardwareLimitError
-from rnn2snn.spiking.network import SpikingConfig, convert, schedule_mask, simulate, split_weights
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.network import SpikingConfig, convert, schedule_mask, simulate, split_weights
 
 
 @given(st.integers(-8, 7))

@@ -19,10 +19,10 @@ from rnn2snn.guard import DROP_POINTS, MIN_VAL_EXAMPLES, RunWarning
 from rnn2snn.model.from_torch import read_torch_model
 from rnn2snn.model.train import accuracy, train
 from rnn2snn.pipeline import STAGES
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.report.markdown import render_report
-from rnn2snn.spiking.network import SpikingConfig
+from rnn2snn.targets.truenorth.power import constants_table
 from rnn2snn.threads import fixed_threads
-from rnn2snn.truenorth.power import constants_table
 
 QUICK = PipelineConfig(train=TrainConfig(epochs=3), finetune=TrainConfig(epochs=2),
                        spiking_finetune=TrainConfig(epochs=1, lr=5e-4))

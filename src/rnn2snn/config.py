@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from rnn2snn.spiking.network import SpikingConfig
+from rnn2snn.program.network import SpikingConfig
 
 
 @dataclass(frozen=True)
@@ -70,24 +70,13 @@ class PipelineConfig:
     teachers: int = 1
     teacher_train: TrainConfig = TrainConfig(epochs=20, lr=1e-3, patience=4)
     # Independent members (own init seed and data order, shared vocabulary and split), each
-    # on its own core(s), combined off-chip by the mean of their logits (rnn2snn.ensemble).
+    # on its own core(s), combined off-chip by the mean of their logits (rnn2snn.program.ensemble).
     ensemble: int = 1
-    # What the spiking neurons must mean: "truenorth" (linear reset, negative floor −α:
-    # the chip's neuron) or "nir" (reset to zero, no negative floor: what NIR importers
-    # such as Norse run exactly; see rnn2snn.backends.nir).
+    # The target the program is made for (rnn2snn.targets.TARGETS): its constraints bound the
+    # stages and its neuron sets the spiking semantics: "truenorth" (linear reset, negative
+    # floor −α: the chip's neuron) or "nir" (reset to zero, no negative floor: what NIR
+    # importers such as Norse run exactly; see rnn2snn.targets.nir.export).
     target: str = "truenorth"
-
-    def spiking_for_target(self) -> SpikingConfig:
-        """The spiking settings with the neuron semantics of ``target``."""
-        from dataclasses import replace
-
-        from rnn2snn.truenorth.limits import NEG_THRESHOLD_MAX
-
-        if self.target == "truenorth":
-            return self.spiking
-        if self.target == "nir":
-            return replace(self.spiking, reset_mode=0, neg_threshold=NEG_THRESHOLD_MAX)
-        raise ValueError(f"target must be 'truenorth' or 'nir', got {self.target!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

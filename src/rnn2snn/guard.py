@@ -73,7 +73,7 @@ class Diagnosis:
     prediction_differs_share : share of validation examples predicted differently;
     window_exact_share : share of neuron × word windows whose spike count equals the
     integer activity; mechanism : the design choice whose undoing (the ablation of
-    :func:`rnn2snn.spiking.diagnostics.ablation`) removes most of the differences.
+    :func:`rnn2snn.program.diagnostics.ablation`) removes most of the differences.
     """
 
     prediction_differs_share: float
@@ -193,9 +193,9 @@ def spiking_remedies(model, fit, val, config, current_val: float, fixed_timing: 
     ``fixed_timing`` (an ensemble member after the first, which shares its timing) only
     the fine-tune. Returns the spiking settings to use and the remedies tried.
     """
-    from rnn2snn.spiking.finetune import finetune_spiking, spiking_accuracy
-    from rnn2snn.spiking.network import SCHEDULES
-    from rnn2snn.truenorth.limits import DELAY_MAX
+    from rnn2snn.finetune.spiking import finetune_spiking, spiking_accuracy
+    from rnn2snn.program.limits import DELAY_MAX
+    from rnn2snn.program.network import SCHEDULES
 
     spk = config.spiking
     levels = int(model.constraints.activity_levels)
@@ -240,7 +240,7 @@ def spiking_remedies(model, fit, val, config, current_val: float, fixed_timing: 
 def diagnose(program, val) -> Diagnosis:
     """Share of validation predictions and windows that differ, and the mechanism (ablation)."""
     from rnn2snn.program import run_integer, simulate_program
-    from rnn2snn.spiking.diagnostics import ablation, compare_counts
+    from rnn2snn.program.diagnostics import ablation, compare_counts
 
     integer = run_integer(program, val.inputs, val.lengths)
     spiking = simulate_program(program, val.inputs, val.lengths)

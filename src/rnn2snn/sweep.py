@@ -41,7 +41,8 @@ from rnn2snn.checks import (
 )
 from rnn2snn.config import PipelineConfig
 from rnn2snn.errors import Rnn2SnnError
-from rnn2snn.spiking.network import SpikingConfig
+from rnn2snn.program.network import SpikingConfig
+from rnn2snn.targets import constraints_of
 
 SPIKING_KEYS = {f.name for f in fields(SpikingConfig)}
 # Scalar settings only: the nested ones (train, finetune, spiking, …) are reached by name below.
@@ -141,7 +142,7 @@ def point_config(base: PipelineConfig, point: dict) -> PipelineConfig:
                                                        if k in point}))
     if "finetune_epochs" in point:
         cfg = replace(cfg, finetune=replace(cfg.finetune, epochs=point["finetune_epochs"]))
-    check_pipeline_config(cfg)
+    check_pipeline_config(cfg, limits=constraints_of(cfg))
     return cfg
 
 

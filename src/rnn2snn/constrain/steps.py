@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.model.elman import ElmanClassifier, pool_activity
 from rnn2snn.model.train import batches
+from rnn2snn.program.constraints import TRUENORTH, TargetConstraints
+from rnn2snn.program.integer import IntegerRNN
 
 
 def fan_in_mask(weights: torch.Tensor, max_fan_in: int) -> torch.Tensor:
@@ -33,8 +34,8 @@ def fan_in_mask(weights: torch.Tensor, max_fan_in: int) -> torch.Tensor:
     return torch.from_numpy(mask)
 
 
-def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
-                      max_fan_in: int = 64) -> tuple[torch.Tensor, list[list[int]]]:
+def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int, max_fan_in: int = 64,
+                      limits: TargetConstraints = TRUENORTH) -> tuple[torch.Tensor, list[list[int]]]:
     """A fan-in mask that spreads the layer over ``n_cores`` cores, and the core groups.
 
     The H neurons are split into ``n_cores`` contiguous groups; each core gets one
@@ -42,10 +43,9 @@ def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
     greedily by the summed weight magnitude of its neurons, so a core needs at most
     ``4 × max_fan_in`` axons. A recurrent neuron read by ``r`` cores needs up to
     ``4r + 1`` copies on its own core; sources are refused once that would overflow
-    the owner's 256 neurons. Returns the bool mask (H, P + H) and the groups.
+    the owner's 256 neurons (the target's ``limits``). Returns the bool mask (H, P + H) and
+    the groups.
     """
-    from rnn2snn.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
-
     w = np.abs(weights.detach().cpu().numpy())
     h, n_src = w.shape
     if not 1 <= n_cores <= h:
@@ -53,7 +53,9 @@ def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
     groups = [g.tolist() for g in np.array_split(np.arange(h), n_cores)]
     owner = np.concatenate([np.full(len(g), c) for c, g in enumerate(groups)])
     score = np.stack([w[g].sum(axis=0) for g in groups])  # (cores, sources)
-    slots = np.array([(NEURONS_PER_CORE - len(g)) // AXON_TYPES for g in groups])
+    # Each further core reading a neuron adds limits.copies(r + 1) − limits.copies(r) copies.
+    per_reader = limits.copies(2) - limits.copies(1)
+    slots = np.array([(limits.neurons_per_core - len(g)) // per_reader for g in groups])
     chosen = [[] for _ in groups]
     order = np.argsort(-score, axis=None, kind="stable")
     for flat in order:
@@ -72,7 +74,8 @@ def block_fan_in_mask(weights: torch.Tensor, n_inputs: int, n_cores: int,
     return torch.from_numpy(mask), groups
 
 
-def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64, cores: int | None = None) -> int:
+def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64, cores: int | None = None,
+                 limits: TargetConstraints = TRUENORTH) -> int:
     """Prune the recurrent layers to ``max_fan_in`` sources per neuron; return connections pruned.
 
     With ``cores`` (one layer only), the mask is block-sparse over that many cores
@@ -97,7 +100,7 @@ def limit_fan_in(model: ElmanClassifier, max_fan_in: int = 64, cores: int | None
     else:
         if c.n_layers > 1:
             raise ValueError("cores= spreads one recurrent layer; stacked layers get a core group each")
-        mask, groups = block_fan_in_mask(w, c.n_sources, cores, max_fan_in)
+        mask, groups = block_fan_in_mask(w, c.n_sources, cores, max_fan_in, limits)
         mask = mask & structure
         model.constraints.groups = groups
     model.constraints.mask = mask

@@ -18,22 +18,38 @@ computes, read through an ordinary weight. On the chip it is an input axon.
 
 One module serves every stage: :class:`Constraints` switches on the fan-in mask, integer
 weights and integer activities, which act in the forward pass with straight-through
-gradients (:func:`rnn2snn.constrain.word_neuron.word_step`).
+gradients (:func:`rnn2snn.model.quantize.word_step`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
 from torch import nn
 
-from rnn2snn.constrain.word_neuron import word_step
-from rnn2snn.model.quantize import quantize_input_levels, quantize_weights
-from rnn2snn.readouts import READOUTS, pool_activity
+from rnn2snn import readouts
+from rnn2snn.model.quantize import quantize_input_levels, quantize_weights, word_step
+from rnn2snn.program.integer import run_words
+from rnn2snn.readouts import READOUTS
 
 __all__ = ["READOUTS", "Constraints", "ElmanClassifier", "ElmanConfig", "pool_activity"]
+
+
+def pool_activity(activity, lengths, readout: str):
+    """:func:`rnn2snn.readouts.pool_activity` (the program's pooling) for torch tensors too."""
+    if isinstance(activity, np.ndarray):
+        return readouts.pool_activity(activity, lengths, readout)
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+    if readout == "last":
+        return activity[torch.arange(len(lengths)), lengths - 1]
+    valid = torch.arange(activity.shape[1], device=activity.device)[None, :] < lengths[:, None]
+    masked = activity * valid[..., None].to(activity.dtype)
+    if readout == "mean":
+        return masked.sum(1) / lengths[:, None].to(activity.dtype)
+    return masked.amax(1)
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,13 @@ class ElmanConfig:
             raise ValueError(f"ElmanConfig.upper_dims must be ≥ 1 each, got {self.upper_dims}")
         if self.readout not in READOUTS:
             raise ValueError(f"ElmanConfig.readout must be one of {READOUTS}, got {self.readout!r}")
+
+    @classmethod
+    def for_run(cls, run, **given) -> ElmanConfig:
+        """The sizes and options of a run's config (a ``PipelineConfig``: every field both
+        have, by name — one list of the network's sizes, not a copy), and ``given``."""
+        shared = {f.name for f in fields(cls)} & {f.name for f in fields(run)}
+        return cls(**{name: getattr(run, name) for name in shared - set(given)}, **given)
 
     @property
     def tokens(self) -> bool:
@@ -252,25 +275,18 @@ class ElmanClassifier(nn.Module):
         w_in, w_rec = w[:, :s], w[:, s:]
         drive = xs @ w_in.T  # (B, L + lag, H): input part of every step at once
         batch, steps = xs.shape[:2]
-        h = xs.new_zeros(batch, c.n_hidden)
-        residual = xs.new_zeros(batch, c.n_hidden)
         valid = torch.arange(steps)[None, :] < (lengths + c.lag)[:, None]
         integer = k.activity_levels is not None
         if integer and k.threshold is None:
             raise ValueError("activity quantisation needs integer weights (threshold)")
         alpha = self.thresholds() if k.threshold is not None else None
-        outs = []
-        for t in range(steps):
-            pre = drive[:, t] + h @ w_rec.T
+
+        def neuron(pre, residual):
             if integer:
-                new, r = word_step(pre + residual, alpha, k.activity_levels, k.carry_residual)
-                residual = torch.where(valid[:, t, None], r, residual)
-            elif alpha is not None:
-                new = torch.relu(pre / alpha)
-            else:
-                new = torch.relu(pre)
-            h = torch.where(valid[:, t, None], new, h)
-            outs.append(h)
+                return word_step(pre + residual, alpha, k.activity_levels, k.carry_residual)
+            return torch.relu(pre if alpha is None else pre / alpha), residual
+
+        outs = run_words(drive, w_rec, neuron, valid, torch.where, xs.new_zeros(batch, c.n_hidden))
         activity = torch.stack(outs, dim=1)
         feature = pool_activity(self.last_layer(activity, words), lengths, c.readout)
         logits = self.readout(self.dropout(feature))

@@ -34,6 +34,7 @@ from torch import nn
 
 from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
+from rnn2snn.program.constraints import TRUENORTH, TargetConstraints
 from rnn2snn.readouts import READOUTS
 
 #: Tolerance of the logit comparison (float32 arithmetic in another order).
@@ -70,26 +71,25 @@ def _leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def _check_stack_fits(dims: list[int]) -> None:
+def _check_stack_fits(dims: list[int], limits: TargetConstraints) -> None:
     """Refuse, before any training, stacked layers whose neurons cannot fit a core each.
 
     A neuron sends its spikes to one axon, so it is copied once per axon type each core
     reading it uses (≤ 4 for its own layer, ≤ 4 for the layer above) plus once for its
-    output port; a layer's neurons and copies share its core's 256 neurons.
+    output port (:meth:`~rnn2snn.program.constraints.TargetConstraints.copies`); a layer's
+    neurons and copies share its core's neurons (256 on TrueNorth).
     """
     if len(dims) < 2:
         return  # one layer: checked like any layer (rnn2snn.checks)
-    from rnn2snn.truenorth.limits import AXON_TYPES, NEURONS_PER_CORE
-
     for ell, h in enumerate(dims):
-        readers = 2 if ell < len(dims) - 1 else 1
-        need = h * (1 + AXON_TYPES * readers)
-        if need > NEURONS_PER_CORE:
+        copies = limits.copies(readers=2 if ell < len(dims) - 1 else 1)
+        need = h * copies
+        if need > limits.neurons_per_core:
             raise HardwareLimitError(
                 f"recurrent layer {ell} ({h} neurons): stacked layers take one core each, and each "
-                f"neuron needs up to {1 + AXON_TYPES * readers} copies ({AXON_TYPES} axon types per "
-                f"layer reading it, plus its output), {need} > {NEURONS_PER_CORE} neurons a core; "
-                f"use at most {NEURONS_PER_CORE // (1 + AXON_TYPES * readers)} neurons in this layer")
+                f"neuron needs up to {copies} copies ({limits.axon_types} axon types per "
+                f"layer reading it, plus its output), {need} > {limits.neurons_per_core} neurons a core; "
+                f"use at most {limits.neurons_per_core // copies} neurons in this layer")
 
 
 def _call_order(model: nn.Module, example, where: str) -> tuple[list[tuple[str, nn.Module]], torch.Tensor]:
@@ -133,23 +133,24 @@ def _call_order(model: nn.Module, example, where: str) -> tuple[list[tuple[str, 
 
 
 def read_torch_model(model: nn.Module, pooling: str, example=None,
-                     where: str = "the example") -> ElmanClassifier:
+                     where: str = "the example", limits: TargetConstraints = TRUENORTH) -> ElmanClassifier:
     """An :class:`ElmanClassifier` holding the weights of ``model`` (which is not changed).
 
     ``example``: ``(inputs, lengths)`` tensors the model can be called with (module
     docstring). With it, the modules are read in the order ``forward`` calls them, and
     the read model's logits must equal the model's own on it (``where`` names the
     example in the messages). Raises :class:`UnsupportedModelError` naming the first
-    module outside the family, or the largest logit difference.
+    module outside the family, or the largest logit difference. ``limits``: the target's
+    constraints, which stacked layers must fit.
     """
     if not isinstance(model, nn.Module):
         raise UnsupportedModelError(f"expected a torch.nn.Module, got {type(model).__name__}")
     if pooling not in READOUTS:
         raise Rnn2SnnError(f"pooling={pooling!r}: choose one of {READOUTS}")
     if example is None:
-        return _read(model, pooling, _leaves(model), order_note=True)
+        return _read(model, pooling, _leaves(model), order_note=True, limits=limits)
     order, logits = _call_order(model, example, where)
-    ours = _read(model, pooling, order, order_note=False)
+    ours = _read(model, pooling, order, order_note=False, limits=limits)
     ours.eval()
     with torch.no_grad():
         mine = ours(*example).double()
@@ -187,7 +188,8 @@ ORDER_NOTE = (" (modules are read in registration order here; if forward calls t
               "order, give an example — convert_model does — so the order forward calls them is read)")
 
 
-def _read(model: nn.Module, pooling: str, leaves, order_note: bool) -> ElmanClassifier:
+def _read(model: nn.Module, pooling: str, leaves, order_note: bool,
+          limits: TargetConstraints) -> ElmanClassifier:
     note = ORDER_NOTE if order_note else ""
     embedding = proj = readout = None
     rnns: list[tuple[str, nn.RNN]] = []
@@ -267,7 +269,7 @@ def _read(model: nn.Module, pooling: str, leaves, order_note: bool) -> ElmanClas
     else:
         first = proj.in_features if proj is not None else layers[0][0].shape[1]
         feat = {"vocab_size": 0, "n_features": first}
-    _check_stack_fits(dims)
+    _check_stack_fits(dims, limits)
     config = ElmanConfig(
         n_classes=readout.out_features, proj_dim=proj.out_features if proj is not None else 0,
         hidden_dim=dims[0], upper_dims=tuple(dims[1:]), readout=pooling, dropout=dropout,

@@ -23,6 +23,7 @@ from rnn2snn.data.text import stratified_split
 from rnn2snn.errors import DataFormatError, Rnn2SnnError
 from rnn2snn.model.elman import ElmanClassifier
 from rnn2snn.model.from_torch import ForwardCallError, UnsupportedModelError, read_torch_model
+from rnn2snn.program.constraints import TRUENORTH, TargetConstraints
 
 #: Fewest training examples convert_model accepts: enough to hold out a validation split
 #: (every choice is made on it) and train on the rest.
@@ -77,14 +78,17 @@ def _enough(name: str, data: Sequences, least: int) -> None:
 
 
 def check_user_inputs(model: torch.nn.Module, train_data, test_data, *, pooling: str, val_data=None,
-                      classes=None, vocab=None, config: PipelineConfig = PipelineConfig()) -> UserInputs:
-    """Read ``model`` and check it with the data (module docstring); raise before any training."""
+                      classes=None, vocab=None, config: PipelineConfig = PipelineConfig(),
+                      limits: TargetConstraints = TRUENORTH) -> UserInputs:
+    """Read ``model`` and check it with the data (module docstring) against the target's
+    ``limits``; raise before any training."""
     from rnn2snn.checks import check_pipeline_config
 
     if not isinstance(model, torch.nn.Module):
         raise UnsupportedModelError(f"expected a torch.nn.Module, got {type(model).__name__}")
     try:
-        first = read_torch_model(model, pooling)  # registration order: refuses most models early
+        # registration order: refuses most models early
+        first = read_torch_model(model, pooling, limits=limits)
         first_error = None
     except UnsupportedModelError as exc:
         first, first_error = None, exc
@@ -107,7 +111,7 @@ def check_user_inputs(model: torch.nn.Module, train_data, test_data, *, pooling:
         _enough("val_data", val_seq, 1)
     where = f"the first {min(COMPARE_ROWS, len(train_seq))} rows of train_data"
     try:
-        ours = read_torch_model(model, pooling, _example(train_seq), where)
+        ours = read_torch_model(model, pooling, _example(train_seq), where, limits)
     except ForwardCallError:
         if data_error is not None:
             raise data_error from None
@@ -126,7 +130,7 @@ def check_user_inputs(model: torch.nn.Module, train_data, test_data, *, pooling:
     c = ours.config
     run_config = replace(config, readout=pooling, dropout=c.dropout, hidden_dim=c.hidden_dim,
                          proj_dim=c.proj_dim, embed_dim=c.embed_dim if c.tokens else config.embed_dim)
-    check_pipeline_config(replace(run_config, proj_dim=c.proj_dim or 1), c)  # c: cores of this model
+    check_pipeline_config(replace(run_config, proj_dim=c.proj_dim or 1), c, limits)  # c: cores of this model
     if val_seq is None:
         fit_idx, val_idx = stratified_split(list(train_seq.labels), config.val_fraction, config.seed)
         if len(val_idx) == 0:

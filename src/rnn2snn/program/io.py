@@ -27,10 +27,11 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
-from rnn2snn._atomic import _umask
+from rnn2snn._atomic import file_mode
 from rnn2snn.errors import ModelFileError, OutputFileError, Rnn2SnnError
+from rnn2snn.jsonread import JsonReader
+from rnn2snn.program.network import SpikingConfig
 from rnn2snn.program.spec import FeatureEncoder, Readout, RecurrentLayer, SpikingProgram, TokenEncoder
-from rnn2snn.spiking.network import SpikingConfig
 
 FORMAT, VERSION = "rnn2snn-program", 1
 JSON_FILE, ARRAYS_FILE = "program.json", "program.safetensors"
@@ -86,44 +87,11 @@ def save_program(program: SpikingProgram, directory: str | os.PathLike) -> Path:
             save_file(arrays, str(folder / ARRAYS_FILE))
         except SafetensorError as exc:
             raise OutputFileError(f"{target / ARRAYS_FILE}: cannot write it: {exc}") from None
-        os.chmod(folder / ARRAYS_FILE, 0o666 & ~_umask())  # safetensors creates it 0600
+        os.chmod(folder / ARRAYS_FILE, file_mode())  # safetensors creates it 0600
         tree["sha256"] = {ARRAYS_FILE: hashlib.sha256((folder / ARRAYS_FILE).read_bytes()).hexdigest()}
         (folder / JSON_FILE).write_text(json.dumps(tree, indent=1) + "\n", encoding="utf-8")
 
     return write_folder_atomic(target, write)
-
-
-class _Tree:
-    """Typed access to program.json that names the field in every error."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, path: str, msg: str):
-        raise ModelFileError(f"{self.source}: {path}: {msg}")
-
-    def obj(self, value, path: str, known: set[str]) -> dict:
-        if not isinstance(value, dict):
-            self.fail(path, "expected an object")
-        extra = sorted(set(value) - known)
-        if extra:
-            self.fail(f"{path}.{extra[0]}", f"unknown field (known: {', '.join(sorted(known))})")
-        missing = sorted(known - set(value) - {"provenance", "sha256"})
-        if missing:
-            self.fail(f"{path}.{missing[0]}", "missing")
-        return value
-
-    def typed(self, value, path: str, kind, nullable: bool = False):
-        if value is None and nullable:
-            return None
-        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-        if kind is float:
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok:
-            name = {int: "an integer", bool: "true or false", str: "a string", list: "a list",
-                    float: "a number"}[kind]
-            self.fail(path, f"expected {name}, got {value!r}")
-        return value
 
 
 def load_program(directory: str | os.PathLike) -> SpikingProgram:
@@ -136,7 +104,7 @@ def load_program(directory: str | os.PathLike) -> SpikingProgram:
         old = (d / "config.json").is_file()
         hint = " (a model saved by rnn2snn < 0.2; re-run rnn2snn reproduce)" if old else ""
         raise ModelFileError(f"{d}: no {JSON_FILE}: not a program folder{hint}")
-    t = _Tree(str(jpath))
+    t = JsonReader(str(jpath), ModelFileError)
     try:
         tree = json.loads(jpath.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -144,7 +112,7 @@ def load_program(directory: str | os.PathLike) -> SpikingProgram:
     except OSError as exc:
         raise ModelFileError(f"{jpath}: cannot read: {exc.strerror}") from None
     t.obj(tree, "program", {"format", "version", "encoder", "layers", "timing", "readout", "classes",
-                            "provenance", "sha256"})
+                            "provenance", "sha256"}, optional=frozenset({"provenance", "sha256"}))
     if tree["format"] != FORMAT:
         t.fail("format", f"{tree['format']!r}, expected {FORMAT!r}")
     t.typed(tree["version"], "version", int)  # `true == 1` in Python: refuse it by type first
@@ -180,7 +148,7 @@ def load_program(directory: str | os.PathLike) -> SpikingProgram:
         raise ModelFileError(f"{jpath}: {msg}") from None
 
 
-def _threshold(t: _Tree, value, path: str):
+def _threshold(t: JsonReader, value, path: str):
     if isinstance(value, list):
         if not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             t.fail(path, "expected an integer or a list of integers (one per neuron)")
@@ -188,7 +156,7 @@ def _threshold(t: _Tree, value, path: str):
     return t.typed(value, path, int)
 
 
-def _build(t: _Tree, tree: dict, array) -> SpikingProgram:
+def _build(t: JsonReader, tree: dict, array) -> SpikingProgram:
     enc = tree["encoder"]
     if not isinstance(enc, dict) or enc.get("kind") not in ("tokens", "features"):
         t.fail("encoder.kind", "expected 'tokens' or 'features'")

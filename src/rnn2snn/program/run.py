@@ -12,8 +12,8 @@ import numpy as np
 
 from rnn2snn.batching import BATCH_SIZE, concat, map_batches
 from rnn2snn.program.inputs import check_run_inputs
+from rnn2snn.program.network import SpikeRecord, simulate
 from rnn2snn.program.spec import FeatureEncoder, SpikingProgram
-from rnn2snn.spiking.network import SpikeRecord, simulate
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ the report — reads a :class:`SpikingProgram` and nothing else (no torch module
 * one or more :class:`RecurrentLayer` (on-chip): integer weights, threshold, levels,
   carried remainder, bias weight (from a bias input), core groups;
 * the :class:`Timing` of the conversion (ticks per word, delays, input schedules, the
-  negative floor) — a :class:`~rnn2snn.spiking.network.SpikingConfig`;
+  negative floor) — a :class:`~rnn2snn.program.network.SpikingConfig`;
 * a :class:`Readout` (off-chip): pooling of the last layer's spike counts over the words
   and an affine map to class scores;
 * classes, vocabulary and provenance.
@@ -20,7 +20,7 @@ the layer below, has a one-window delay (d = T ticks), so layer ℓ computes wor
 in window ``t + ℓ`` and the readout reads the last layer ``lag = n_layers − 1`` windows
 late. Bias inputs are source units held at the top level during the windows in which
 their layer computes a word. :meth:`SpikingProgram.network` flattens all this into one
-:class:`~rnn2snn.constrain.integer.IntegerRNN` (sources, then every layer's neurons).
+:class:`~rnn2snn.program.integer.IntegerRNN` (sources, then every layer's neurons).
 
 NumPy only.
 """
@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from rnn2snn.constrain.integer import IntegerRNN
 from rnn2snn.errors import ModelFileError
+from rnn2snn.program import limits as L
+from rnn2snn.program.integer import IntegerRNN
+from rnn2snn.program.network import TYPE_WEIGHTS, SpikingConfig, SpikingRNN, convert
 from rnn2snn.readouts import READOUTS, pool_activity
-from rnn2snn.spiking.network import TYPE_WEIGHTS, SpikingConfig, SpikingRNN, convert
-from rnn2snn.truenorth import limits as L
 
 Timing = SpikingConfig
 #: On-chip weights: a sum of the axon types' weights S = (1, 2, 4, −8), so −8…7 (16 levels).
@@ -361,7 +361,7 @@ class SpikingProgram:
                           carry_residual=self.layers[0].carry_residual)
 
     def spiking_network(self) -> SpikingRNN:
-        """The flattened network with TrueNorth neurons (see :func:`rnn2snn.spiking.network.convert`)."""
+        """The flattened network with TrueNorth neurons (see :func:`rnn2snn.program.network.convert`)."""
         return convert(self.network(), self.timing)
 
     # -- data in and out ----------------------------------------------------

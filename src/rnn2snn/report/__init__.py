@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rnn2snn.report.markdown import render_report
 from rnn2snn.report.plots import PAPER_ACCURACY, plot_count_mismatch, plot_raster, plot_stage_accuracy
-from rnn2snn.truenorth.power import constants_table
+from rnn2snn.targets.truenorth.power import constants_table
 
 __all__ = ["plot_count_mismatch", "plot_raster", "plot_stage_accuracy", "render_report",
            "save_run_model", "write_run"]

@@ -1,1 +1,0 @@
-"""Stage 5 — TrueNorth: hardware limits, resource count, power, placement and core simulator."""
