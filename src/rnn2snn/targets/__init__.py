@@ -1,0 +1,1 @@
+"""Hardware targets a converted program can be placed on (this file is replaced at merge)."""
