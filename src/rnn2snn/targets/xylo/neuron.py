@@ -87,15 +87,36 @@ def integrate(isyn: np.ndarray, vmem: np.ndarray, dash_syn: np.ndarray, dash_mem
     """Steps 2–4 of a tick (decay, membrane, spikes) for currents ``isyn`` (S, B, N) and ``vmem`` (B, N).
 
     ``dash_syn`` is (S, N); the other parameters (N,). Returns the new ``isyn``, ``vmem``
-    and the spike counts (B, N). Thresholds must be >= 1 (:func:`~.spec.validate`).
+    and the spike counts (B, N).
     """
     isyn = isyn - decay(isyn, dash_syn[:, None, :])
     dv = wrap16(-decay(vmem, dash_mem))
     dv = saturate(dv + isyn.sum(axis=0))
     dv = saturate(dv + bias)
     vmem = saturate(vmem + dv)
-    spikes = np.clip(vmem // threshold, 0, max_spikes)
-    return isyn, vmem - spikes * threshold, spikes
+    return (isyn, *fire(vmem, threshold, max_spikes))
+
+
+def fire(vmem: np.ndarray, threshold: np.ndarray, max_spikes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Subtractive reset: ``(vmem, spikes)`` after spiking while ``vmem >= threshold``, up to ``max_spikes``.
+
+    Closed form for thresholds >= 1 (what :func:`~rnn2snn.targets.xylo.spec.validate`
+    allows); a threshold <= 0 (which xylosim accepts) is replayed spike by spike, the
+    subtraction truncated to 16 bits as the C++ does.
+    """
+    positive = threshold >= 1
+    safe = np.where(positive, threshold, 1)
+    spikes = np.where(positive, np.clip(vmem // safe, 0, max_spikes), 0)
+    vmem = vmem - spikes * np.where(positive, threshold, 0)
+    if not positive.all():
+        cols = ~positive
+        v, th, n = vmem[..., cols], threshold[cols], spikes[..., cols]
+        for _ in range(max_spikes):
+            up = v >= th
+            n = n + up
+            v = np.where(up, wrap16(v - th), v)
+        vmem[..., cols], spikes[..., cols] = v, n
+    return vmem, spikes
 
 
 @dataclass(frozen=True, eq=False)
