@@ -165,8 +165,9 @@ def validate(spec: XyloSpec, chip: str | XyloChip | None = None) -> XyloSpec:
 
     Checked: sizes (inputs, hidden, outputs, synapses), 8-bit weights, 4-bit shifts and
     dashes, 16-bit thresholds (positive: at a threshold <= 0 a neuron at rest spikes its
-    maximum every tick, which no converted network wants) and biases, shifted weights that would wrap in 16 bits, the fan-out and weight-memory limits
-    of the recurrent layer, and which hidden neurons may take input or drive outputs.
+    maximum every tick, which no converted network wants) and biases, shifted weights that
+    would wrap in 16 bits, the fan-out and weight-memory limits of the recurrent layer, and
+    which hidden neurons may take input or drive outputs.
     """
     chip = get_chip(spec.chip if chip is None else chip)
     where = f"{chip.name} ({chip.part})"
