@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -111,6 +112,11 @@ def evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks, ou
     valid = np.arange(steps)[None, :] < lengths[:, None]
     hidden_logits = program.logits(words, lengths)  # Xylo hidden layer, the program's float readout
     on_chip = classify(record, spec.readout, tick_lengths)
+    spike_readout = {}
+    for theta in (64, 256, 1024, 4096):  # the same output neurons, read by their spikes (1 a tick at most)
+        spiking = replace(spec, threshold_out=np.full(spec.n_outputs, theta), readout="spike_count")
+        run = simulate(spiking, counts, record=False)
+        spike_readout[str(theta)] = float((classify(run, "spike_count", tick_lengths) == labels).mean())
     equal = (words == integer_counts)[valid].mean()
     live = np.arange(counts.shape[1])[None, :] < tick_lengths[:, None]
     at_min = float((record.vmem == -(2**15))[live].mean())
@@ -121,6 +127,7 @@ def evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks, ou
         "out_scale": float(out_scale),
         "accuracy_hidden_on_xylo_float_readout": float((hidden_logits.argmax(1) == labels).mean()),
         "accuracy_on_chip_readout": float((on_chip == labels).mean()),
+        "accuracy_on_chip_spike_readout_by_threshold_out": spike_readout,
         "counts_equal_integer_activities": float(equal),
         "max_spikes_per_tick": int(record.spikes.max()),
         "hidden_vmem_at_min": at_min, "hidden_vmem_negative": negative,
@@ -165,7 +172,8 @@ def main(argv=None) -> int:
         result["settings"].append(row)
         print(f"shift {shift} dash_syn {dash_syn} dash_mem {dash_mem:2d} ticks/word {ticks}: hidden on Xylo "
               f"{row['accuracy_hidden_on_xylo_float_readout']:.3f}, on-chip readout "
-              f"{row['accuracy_on_chip_readout']:.3f}; counts = integer activities in "
+              f"{row['accuracy_on_chip_readout']:.3f} (output spikes, by threshold_out: "
+              f"{row['accuracy_on_chip_spike_readout_by_threshold_out']}); counts = integer activities in "
               f"{row['counts_equal_integer_activities']:.1%} of neuron-words; max "
               f"{row['max_spikes_per_tick']} spikes/tick; Vmem at -2^15 in {row['hidden_vmem_at_min']:.1%} "
               f"of hidden samples, output Vmem saturated in {row['output_vmem_saturated']:.1%}; "
