@@ -179,15 +179,13 @@ def main(argv=None) -> int:
               f"of hidden samples, output Vmem saturated in {row['output_vmem_saturated']:.1%}; "
               f"{row['simulate_seconds']} s")
     if args.xylosim:
-        from rnn2snn.targets.xylo.xylosim_run import run_xylosim
+        from rnn2snn.targets.xylo.xylosim_run import compare_with_xylosim
 
-        spec, counts, record = first
+        spec, counts, _ = first
         start = time.perf_counter()
-        theirs = run_xylosim(spec, counts)
+        comparison = compare_with_xylosim(spec, counts)
         seconds = time.perf_counter() - start
-        keys = ("spikes", "vmem", "isyn", "isyn2", "out_spikes", "vmem_out", "isyn_out")
-        mismatches = {k: int(np.count_nonzero(getattr(record, k) != getattr(theirs, k))) for k in keys}
-        compared = {k: int(getattr(record, k).size) for k in keys}
+        mismatches, compared = comparison.mismatches, comparison.compared
         result["xylosim"] = {"setting": result["settings"][0], "mismatches": mismatches, "compared": compared,
                              "seconds": round(seconds, 1)}
         print(f"xylosim on all {len(labels)} questions ({seconds:.0f} s): mismatches {mismatches} "

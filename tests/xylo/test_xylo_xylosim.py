@@ -14,17 +14,16 @@ from extras import needs
 from hypothesis import HealthCheck, given, settings
 from xylo_cases import random_spec, rasters, specs
 
-from rnn2snn.targets.xylo.simulate import simulate
-
 pytestmark = [needs("xylosim"), needs("rockpool")]
 KEYS = ("spikes", "vmem", "isyn", "isyn2", "out_spikes", "vmem_out", "isyn_out")
 
 
 def mismatches(spec, counts) -> dict[str, int]:
-    from rnn2snn.targets.xylo.xylosim_run import run_xylosim
+    from rnn2snn.targets.xylo.xylosim_run import compare_with_xylosim
 
-    ours, theirs = simulate(spec, counts), run_xylosim(spec, counts)
-    return {key: int(np.count_nonzero(getattr(ours, key) != getattr(theirs, key))) for key in KEYS}
+    comparison = compare_with_xylosim(spec, counts, batch_size=2)
+    assert comparison.compared["spikes"] == counts.size // 16 * spec.n_hidden  # every tick, neuron, example
+    return comparison.mismatches
 
 
 @pytest.mark.parametrize("chip, synapses, n_outputs", [("xylo-audio2", 2, 8), ("xylo-imu", 1, 16)])
@@ -35,6 +34,20 @@ def test_random_networks_match_xylosim_tick_for_tick(chip, synapses, n_outputs):
                            shifts=(0, 10))
         counts = rng.integers(0, 18, (3, 25, 16)) * (rng.random((3, 25, 16)) < 0.4)
         assert mismatches(spec, counts) == dict.fromkeys(KEYS, 0)
+
+
+def test_a_difference_is_counted():
+    from dataclasses import replace
+
+    from rnn2snn.targets.xylo.simulate import simulate
+    from rnn2snn.targets.xylo.xylosim_run import run_xylosim
+
+    rng = np.random.default_rng(2)
+    spec = random_spec(rng, n_hidden=10, n_outputs=3)
+    counts = rng.integers(0, 16, (2, 12, 16))
+    other = replace(spec, threshold=spec.threshold + 1)
+    ours, theirs = simulate(spec, counts), run_xylosim(other, counts)
+    assert np.count_nonzero(ours.vmem != theirs.vmem) > 0
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,13 +19,14 @@ import importlib
 import os
 import sys
 import types
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.targets.xylo.chips import get_chip
-from rnn2snn.targets.xylo.simulate import XyloRecord, check_counts
+from rnn2snn.targets.xylo.simulate import XyloRecord, check_counts, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, xylosim_kwargs
 
 INSTALL = 'pip install -e ".[xylo]"'
@@ -97,3 +98,41 @@ def run_xylosim(spec: XyloSpec, counts: np.ndarray, *, record: bool = True) -> X
     dtypes = {"out_spikes": np.uint8, "spikes": np.uint8}
     return XyloRecord(**{key: np.stack(values).astype(dtypes.get(key, np.int16))
                          for key, values in runs.items()})
+
+
+#: The recorded arrays compared, as named in :class:`~rnn2snn.targets.xylo.simulate.XyloRecord`.
+COMPARED = ("spikes", "vmem", "isyn", "isyn2", "out_spikes", "vmem_out", "isyn_out")
+
+
+@dataclass(frozen=True)
+class XylosimComparison:
+    """Our simulator against xylosim on the same inputs: per recorded array, the values compared
+    and how many differ (every tick, every neuron, every example)."""
+
+    examples: int
+    ticks: int
+    compared: dict[str, int]
+    mismatches: dict[str, int]
+
+    @property
+    def total_mismatches(self) -> int:
+        return sum(self.mismatches.values())
+
+
+def compare_with_xylosim(spec: XyloSpec, counts: np.ndarray, batch_size: int = 64) -> XylosimComparison:
+    """Run ``spec`` on ``counts`` (B, T, Nin) in our simulator and in xylosim and count the differences.
+
+    ``batch_size`` examples at a time, so the recordings of a whole test set need not be
+    held at once.
+    """
+    counts = check_counts(spec, counts)
+    compared = dict.fromkeys(COMPARED, 0)
+    mismatches = dict.fromkeys(COMPARED, 0)
+    for start in range(0, len(counts), batch_size):
+        part = counts[start: start + batch_size]
+        ours, theirs = simulate(spec, part), run_xylosim(spec, part)
+        for key in COMPARED:
+            compared[key] += getattr(ours, key).size
+            mismatches[key] += int(np.count_nonzero(getattr(ours, key) != getattr(theirs, key)))
+    return XylosimComparison(examples=len(counts), ticks=counts.shape[1], compared=compared,
+                             mismatches=mismatches)
