@@ -22,7 +22,7 @@ it by ``tests/xylo``. One tick (:func:`tick`):
 Why per event: a sum saturated once per tick differs from xylosim where a partial sum
 crosses ±2¹⁵. :func:`receive` adds all events at once where no ordering of them can reach
 the bounds (checked per neuron from the sums of its positive and negative inputs) and
-replays the events one source at a time only for the few neurons where it could.
+replays the events in source order (:func:`replay`) only for the neurons where it could.
 """
 
 from __future__ import annotations
@@ -58,27 +58,77 @@ def saturate(values: np.ndarray) -> np.ndarray:
     return np.clip(values, STATE_MIN, STATE_MAX)
 
 
-def receive(current: np.ndarray, counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``current`` (B, N) after ``counts`` (B, K) events from K sources through ``weights`` (K, N).
+@dataclass(frozen=True, eq=False)
+class Synapses:
+    """One weight matrix (K sources, N targets; shifted, int64) in the forms :func:`receive` uses."""
+
+    weights: np.ndarray
+    positive: np.ndarray  # float64 max(w, 0): sums of the excitation, exact
+    negative: np.ndarray  # float64 min(w, 0)
+    index: np.ndarray  # (N, F): each target's sources with a non-zero weight, in source order
+    value: np.ndarray  # (N, F): their weights (padded with 0)
+
+    @classmethod
+    def of(cls, weights: np.ndarray) -> Synapses:
+        weights = np.asarray(weights, np.int64)
+        nonzero = weights != 0
+        width = max(1, int(nonzero.sum(axis=0).max(initial=0)))
+        index = np.argsort(~nonzero, axis=0, kind="stable")[:width].T
+        return cls(weights=weights, positive=np.maximum(weights, 0).astype(np.float64),
+                   negative=np.minimum(weights, 0).astype(np.float64), index=index,
+                   value=np.take_along_axis(weights.T, index, axis=1))
+
+
+def receive(current: np.ndarray, counts: np.ndarray, synapses: Synapses | np.ndarray) -> np.ndarray:
+    """``current`` (B, N) after ``counts`` (B, K) events from K sources through ``synapses`` (K, N).
 
     Sources are taken in order, each source's events one after another, saturating after
     each (xylosim's ``deliver_spikes``); the events of one source all add the same weight,
-    so they saturate together and ``clip(x + c·w)`` is exact for them. ``weights`` are
-    already shifted; the arithmetic is float64 (exact: |sums| < 2³¹).
+    so they saturate together and ``clip(x + c·w)`` is exact for them. The weights are
+    already shifted; the sums are float64 (exact: |sums| < 2³¹).
     """
+    if not isinstance(synapses, Synapses):
+        synapses = Synapses.of(synapses)
     counts_f = counts.astype(np.float64)
-    up = (counts_f @ np.maximum(weights, 0)).astype(np.int64)
-    down = (counts_f @ np.minimum(weights, 0)).astype(np.int64)
+    up = (counts_f @ synapses.positive).astype(np.int64)
+    down = (counts_f @ synapses.negative).astype(np.int64)
     result = current + up + down
     risky = (current + up > STATE_MAX) | (current + down < STATE_MIN)
     if risky.any():
         rows, cols = np.nonzero(risky)
-        value = current[rows, cols].copy()
-        sources = np.nonzero(counts[rows].any(axis=0))[0]
-        for k in sources:
-            value = saturate(value + counts[rows, k] * weights[k, cols])
-        result[rows, cols] = value
+        for start in range(0, len(rows), _REPLAY_CHUNK):
+            r, c = rows[start: start + _REPLAY_CHUNK], cols[start: start + _REPLAY_CHUNK]
+            # (R, F): each source's increment, in source order (a zero weight adds nothing)
+            steps = counts[r[:, None], synapses.index[c]] * synapses.value[c]
+            result[r, c] = replay(current[r, c], steps)
     return result
+
+
+_REPLAY_CHUNK = 8192
+
+
+def replay(start: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """``start`` (R,) after adding ``steps`` (R, K) one column at a time, saturating after each.
+
+    Each step is the map ``x → clip(x + d, MIN, MAX)``; maps ``x → clip(x + D, lo, hi)``
+    are closed under composition — ``g∘f`` has ``D = D_f + D_g``, ``lo = clip(lo_f + D_g,
+    lo_g, hi_g)``, ``hi = clip(hi_f + D_g, lo_g, hi_g)`` — so the K steps are composed
+    pairwise in log₂K vectorised rounds instead of K sequential ones.
+    """
+    shift = steps.astype(np.int64)
+    low = np.full(shift.shape, STATE_MIN, np.int64)
+    high = np.full(shift.shape, STATE_MAX, np.int64)
+    while shift.shape[1] > 1:
+        if shift.shape[1] % 2:  # pad with the identity map (exact for states in range)
+            shift, low, high = (np.pad(a, ((0, 0), (0, 1)), constant_values=v)
+                                for a, v in ((shift, 0), (low, STATE_MIN), (high, STATE_MAX)))
+        d_g, lo_g, hi_g = shift[:, 1::2], low[:, 1::2], high[:, 1::2]
+        low = np.clip(low[:, 0::2] + d_g, lo_g, hi_g)
+        high = np.clip(high[:, 0::2] + d_g, lo_g, hi_g)
+        shift = shift[:, 0::2] + d_g
+    if shift.shape[1] == 0:
+        return start
+    return np.clip(start + shift[:, 0], low[:, 0], high[:, 0])
 
 
 def integrate(isyn: np.ndarray, vmem: np.ndarray, dash_syn: np.ndarray, dash_mem: np.ndarray,
@@ -123,8 +173,8 @@ def fire(vmem: np.ndarray, threshold: np.ndarray, max_spikes: int) -> tuple[np.n
 class Core:
     """A spec's parameters in the form :func:`tick` uses (shifted int64 weights; built once per run)."""
 
-    w_hidden: np.ndarray  # (S, Nin + Nh, Nh): input rows, then recurrent rows
-    w_out: np.ndarray  # (Nh, Nout)
+    hidden: tuple[Synapses, ...]  # per synapse: (Nin + Nh, Nh), input rows then recurrent rows
+    out: Synapses  # (Nh, Nout)
     dash_syn: np.ndarray  # (S, Nh)
     dash_mem: np.ndarray
     bias: np.ndarray
@@ -141,7 +191,8 @@ class Core:
         w_rec = shifted(spec.weights_rec, spec.weight_shift_rec)
         w_hidden = np.concatenate([w_in, w_rec], axis=0).transpose(2, 0, 1)
         dash_syn = np.stack([spec.dash_syn, spec.dash_syn_2])[: spec.n_synapses]
-        return cls(w_hidden=w_hidden, w_out=shifted(spec.weights_out, spec.weight_shift_out),
+        return cls(hidden=tuple(Synapses.of(w) for w in w_hidden),
+                   out=Synapses.of(shifted(spec.weights_out, spec.weight_shift_out)),
                    dash_syn=dash_syn, dash_mem=spec.dash_mem, bias=spec.bias, threshold=spec.threshold,
                    dash_syn_out=spec.dash_syn_out[None, :], dash_mem_out=spec.dash_mem_out,
                    bias_out=spec.bias_out, threshold_out=spec.threshold_out)
@@ -160,8 +211,7 @@ class State:
 
     @classmethod
     def zeros(cls, core: Core, batch: int) -> State:
-        n_syn, _, n_h = core.w_hidden.shape
-        n_out = core.w_out.shape[1]
+        n_syn, n_h, n_out = len(core.hidden), core.hidden[0].weights.shape[1], core.out.weights.shape[1]
         z = np.zeros
         return cls(isyn=z((n_syn, batch, n_h), np.int64), vmem=z((batch, n_h), np.int64),
                    spikes=z((batch, n_h), np.int64), isyn_out=z((1, batch, n_out), np.int64),
@@ -171,8 +221,8 @@ class State:
 def tick(core: Core, state: State, counts: np.ndarray) -> State:
     """One tick of the whole core: input ``counts`` (B, Nin) this tick → the new state."""
     sources = np.concatenate([np.minimum(counts, MAX_INPUT_COUNT), state.spikes], axis=1)
-    isyn = np.stack([receive(state.isyn[s], sources, core.w_hidden[s]) for s in range(len(core.w_hidden))])
-    isyn_out = receive(state.isyn_out[0], state.spikes, core.w_out)[None]
+    isyn = np.stack([receive(state.isyn[s], sources, synapses) for s, synapses in enumerate(core.hidden)])
+    isyn_out = receive(state.isyn_out[0], state.spikes, core.out)[None]
     isyn, vmem, spikes = integrate(isyn, state.vmem, core.dash_syn, core.dash_mem, core.bias,
                                    core.threshold, MAX_HIDDEN_SPIKES)
     isyn_out, vmem_out, out_spikes = integrate(isyn_out, state.vmem_out, core.dash_syn_out, core.dash_mem_out,
