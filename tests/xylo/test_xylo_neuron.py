@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reference.naive_xylo import naive_run
 from xylo_cases import random_spec, rasters, specs
 
-from rnn2snn.targets.xylo.neuron import decay, receive, shifted
+from rnn2snn.targets.xylo.neuron import decay, receive, replay, shifted
 from rnn2snn.targets.xylo.simulate import simulate
 
 KEYS = ("spikes", "vmem", "isyn", "isyn2", "out_spikes", "vmem_out", "isyn_out")
@@ -63,6 +64,16 @@ def test_saturation_is_per_event_in_source_order():
     assert receive(np.array([[32000]]), np.array([[0, 1]]), weights)[0, 0] == 31000
     # the other order: −1000 first never saturates
     assert receive(np.array([[32000]]), np.array([[1, 1]]), weights[::-1])[0, 0] == 32000
+
+
+@given(start=st.integers(-(2**15), 2**15 - 1),
+       steps=st.lists(st.integers(-(2**17), 2**17), min_size=0, max_size=40))
+def test_replay_equals_adding_one_step_at_a_time(start, steps):
+    expected = start
+    for d in steps:
+        expected = min(max(expected + d, -(2**15)), 2**15 - 1)
+    got = replay(np.array([start]), np.array([steps], np.int64).reshape(1, len(steps)))
+    assert got.tolist() == [expected]
 
 
 def test_shifted_weights_wrap_in_16_bits():
