@@ -18,7 +18,7 @@ after the last word (``vmem_last``): the mean pooling of the integer network's r
 Run (about a minute after the reproduce run)::
 
     rnn2snn reproduce --seed 0 --proj-dim 16 --out /tmp/x18/r --quiet
-    python benchmarks/xylo_conversion.py /tmp/x18/r/model [--xylosim] [--json OUT]
+    python benchmarks/xylo_conversion.py /tmp/x18/r/model [--xylosim] [--split train] [--json OUT]
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ import numpy as np
 from rnn2snn.data import load_trec
 from rnn2snn.program import load_program
 from rnn2snn.program.run import run_integer
+from rnn2snn.targets.xylo.power import estimate_energy
 from rnn2snn.targets.xylo.simulate import classify, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, validate
 
 
-def test_set(program):
-    _, test = load_trec()
+def examples(program, split: str):
+    train, test = load_trec()
+    test = test if split == "test" else train
     index = {t: i for i, t in enumerate(program.encoder.vocab)}
     ids = [[index.get(w, 1) for w in ws] or [1] for ws in test.texts]
     lengths = np.array([len(s) for s in ids])
@@ -100,7 +102,7 @@ def per_word(spikes: np.ndarray, ticks: int, steps: int) -> np.ndarray:
     return spikes[:, : steps * ticks].reshape(len(spikes), steps, ticks, -1).sum(axis=2)
 
 
-def evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks, out_scale, integer_counts):
+def evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks, out_scale, integer):
     spec = validate(to_spec(program, shift, dash_syn, dash_mem, ticks, out_scale))
     levels = program.encode(ids)
     counts, tick_lengths = rasters(levels, lengths, ticks)
@@ -116,8 +118,10 @@ def evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks, ou
     for theta in (64, 256, 1024, 4096):  # the same output neurons, read by their spikes (1 a tick at most)
         spiking = replace(spec, threshold_out=np.full(spec.n_outputs, theta), readout="spike_count")
         run = simulate(spiking, counts, record=False)
-        spike_readout[str(theta)] = float((classify(run, "spike_count", tick_lengths) == labels).mean())
-    equal = (words == integer_counts)[valid].mean()
+        correct = classify(run, "spike_count", tick_lengths) == labels
+        spike_readout[str(theta)] = round(float(correct.mean()), 3)
+    equal = (words == integer.counts)[valid].mean()
+    energy = estimate_energy(spec, counts, record, lengths=tick_lengths)
     live = np.arange(counts.shape[1])[None, :] < tick_lengths[:, None]
     at_min = float((record.vmem == -(2**15))[live].mean())
     out_saturated = float((np.abs(record.vmem_out.astype(np.int64)) >= 2**15 - 1)[live].mean())
@@ -127,6 +131,9 @@ def evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks, ou
         "out_scale": float(out_scale),
         "accuracy_hidden_on_xylo_float_readout": float((hidden_logits.argmax(1) == labels).mean()),
         "accuracy_on_chip_readout": float((on_chip == labels).mean()),
+        "on_chip_agrees_with_integer": float((on_chip == integer.predictions).mean()),
+        "ticks_per_question": energy.ticks_per_question, "cycles_per_tick": round(energy.cycles_per_tick),
+        "energy_per_question_uj": round(energy.energy_per_question_uj, 2),
         "accuracy_on_chip_spike_readout_by_threshold_out": spike_readout,
         "counts_equal_integer_activities": float(equal),
         "max_spikes_per_tick": int(record.spikes.max()),
@@ -140,6 +147,8 @@ def main(argv=None) -> int:
     parser.add_argument("model", help="a program folder (rnn2snn reproduce --proj-dim 16 ... /model)")
     parser.add_argument("--xylosim", action="store_true", help="also run the first setting in xylosim and "
                         "count mismatches over the whole test set")
+    parser.add_argument("--split", choices=("test", "train"), default="test",
+                        help="TREC's 500 test questions (default) or its 5452 training questions")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     program = load_program(args.model)
@@ -147,13 +156,13 @@ def main(argv=None) -> int:
         print(f"{args.model}: needs one recurrent layer on at most 16 encoder units "
               f"(--proj-dim 16), found {program.encoder.n_outputs} units, {len(program.layers)} layers")
         return 2
-    ids, lengths, labels = test_set(program)
+    ids, lengths, labels = examples(program, args.split)
     integer = run_integer(program, ids, lengths)
     w_out = program.readout.weight
     out_scale = 127 / np.abs(w_out).max()
     pooled = np.array([integer.counts[i, : lengths[i]].mean(0) for i in range(len(lengths))])
     q_logits = pooled @ (np.round(w_out * out_scale) / out_scale).T + program.readout.bias
-    result = {"model": args.model, "test_questions": len(labels),
+    result = {"model": args.model, "split": args.split, "questions": len(labels),
               "accuracy_integer": float((integer.predictions == labels).mean()),
               "accuracy_integer_int8_readout": float((q_logits.argmax(1) == labels).mean()),
               "accuracy_integer_without_negative_floor": float(
@@ -167,17 +176,18 @@ def main(argv=None) -> int:
     first = None
     for shift, dash_syn, dash_mem, ticks in grid:
         spec, counts, record, row = evaluate(program, ids, lengths, labels, shift, dash_syn, dash_mem, ticks,
-                                             out_scale, integer.counts)
+                                             out_scale, integer)
         first = first or (spec, counts, record)
         result["settings"].append(row)
         print(f"shift {shift} dash_syn {dash_syn} dash_mem {dash_mem:2d} ticks/word {ticks}: hidden on Xylo "
               f"{row['accuracy_hidden_on_xylo_float_readout']:.3f}, on-chip readout "
-              f"{row['accuracy_on_chip_readout']:.3f} (output spikes, by threshold_out: "
+              f"{row['accuracy_on_chip_readout']:.3f}, same class as the integer network in "
+              f"{row['on_chip_agrees_with_integer']:.1%} (output spikes, by threshold_out: "
               f"{row['accuracy_on_chip_spike_readout_by_threshold_out']}); counts = integer activities in "
               f"{row['counts_equal_integer_activities']:.1%} of neuron-words; max "
               f"{row['max_spikes_per_tick']} spikes/tick; Vmem at -2^15 in {row['hidden_vmem_at_min']:.1%} "
               f"of hidden samples, output Vmem saturated in {row['output_vmem_saturated']:.1%}; "
-              f"{row['simulate_seconds']} s")
+              f"{row['energy_per_question_uj']} µJ a question at 1 ms a tick; {row['simulate_seconds']} s")
     if args.xylosim:
         from rnn2snn.targets.xylo.xylosim_run import compare_with_xylosim
 
@@ -188,8 +198,8 @@ def main(argv=None) -> int:
         mismatches, compared = comparison.mismatches, comparison.compared
         result["xylosim"] = {"setting": result["settings"][0], "mismatches": mismatches, "compared": compared,
                              "seconds": round(seconds, 1)}
-        print(f"xylosim on all {len(labels)} questions ({seconds:.0f} s): mismatches {mismatches} "
-              f"of {compared}")
+        print(f"xylosim on all {len(labels)} {args.split} questions ({seconds:.0f} s): mismatches "
+              f"{mismatches} of {compared}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(result, file, indent=2)
