@@ -39,7 +39,8 @@ def test_chips_hold_the_published_sizes():
     audio2, imu = get_chip("xylo-audio2"), get_chip("xylo-imu")
     assert (audio2.n_inputs, audio2.n_hidden, audio2.n_outputs, audio2.synapses) == (16, 1000, 8, 2)
     assert (imu.n_inputs, imu.n_hidden, imu.n_outputs, imu.synapses) == (16, 496, 16, 1)
-    assert (imu.max_fanout, imu.max_recurrent_weights) == (512, 31_744)
+    assert (imu.max_fanout, imu.recurrent_memory) == (512, 31_744)
+    assert (audio2.max_fanout, audio2.recurrent_memory) == (64, 32_000)
     with pytest.raises(HardwareLimitError, match="xylo-audio2, xylo-imu"):
         get_chip("xylo-audio3")
 
@@ -93,16 +94,26 @@ def test_imu_fanout_weight_memory_and_expansion_limits():
     rec[7, :, 0] = 1  # 496 targets: within 512
     validate(sized(n_hidden=496, weights_rec=rec, **imu))
     audio = np.zeros((100, 100, 2))
-    audio[4, :, 0], audio[4, :, 1] = 1, 1  # 200 > 64
-    with pytest.raises(HardwareLimitError, match="hidden neuron 4 has 200 non-zero recurrent weights; the "
+    audio[4, :64, 0], audio[4, :64, 1] = 1, 1  # 64 targets, both synapses: one memory entry each
+    validate(sized(n_hidden=100, weights_rec=audio))
+    audio[4, 64, 1] = 1
+    with pytest.raises(HardwareLimitError, match="hidden neuron 4 has recurrent weights to 65 neurons; the "
                                                  "chip's fan-out limit is 64"):
         validate(sized(n_hidden=100, weights_rec=audio))
+    full = np.zeros((1000, 1000, 2))
+    for j in range(1000):
+        full[j, (j + np.arange(32)) % 1000, j % 2] = 1  # 32 targets each: 32,000 in all, the limit
+    validate(sized(n_hidden=1000, weights_rec=full))
+    full[0, 500, 0] = 1
+    with pytest.raises(HardwareLimitError, match="32001 .source, target. pairs with a weight; the chip's "
+                                                 "recurrent memory holds 32000"):
+        validate(sized(n_hidden=1000, weights_rec=full))
     dense = np.ones((496, 496, 1))
     dense[:, 64:, 0] = 0  # 64 targets each, 31,744 weights in all: the limit
     validate(sized(n_hidden=496, weights_rec=dense, **imu))
     dense[0, 100, 0] = 1  # one more (fan-out 65, still within 512)
-    with pytest.raises(HardwareLimitError, match="synapse 1 has 31745 non-zero recurrent weights; the chip "
-                                                 "holds 31744"):
+    with pytest.raises(HardwareLimitError, match="31745 .source, target. pairs with a weight; the chip's "
+                                                 "recurrent memory holds 31744"):
         validate(sized(n_hidden=496, weights_rec=dense, **imu))
     w_in = np.zeros((16, 200, 1))
     w_in[2, 150, 0] = 1

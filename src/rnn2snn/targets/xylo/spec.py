@@ -206,16 +206,15 @@ def validate(spec: XyloSpec, chip: str | XyloChip | None = None) -> XyloSpec:
                 f"{where}: {name}[{', '.join(map(str, index))}] = {value >> shift} shifted left by "
                 f"{shift_name} = {shift} is {value}, outside {chip.state_bits} bits (the chip would wrap "
                 f"it); use a smaller shift or smaller weights")
-    fanout = np.count_nonzero(spec.weights_rec, axis=(1, 2))
+    fanout = np.count_nonzero(np.any(spec.weights_rec != 0, axis=2), axis=1)
     if fanout.max(initial=0) > chip.max_fanout:
         j = int(fanout.argmax())
-        raise HardwareLimitError(f"{where}: hidden neuron {j} has {int(fanout[j])} non-zero recurrent "
-                                 f"weights; the chip's fan-out limit is {chip.max_fanout} a neuron")
-    for s in range(spec.n_synapses):
-        count = np.count_nonzero(spec.weights_rec[:, :, s])
-        if count > chip.max_recurrent_weights:
-            raise HardwareLimitError(f"{where}: synapse {s + 1} has {count} non-zero recurrent weights; the "
-                                     f"chip holds {chip.max_recurrent_weights}")
+        raise HardwareLimitError(f"{where}: hidden neuron {j} has recurrent weights to {int(fanout[j])} "
+                                 f"neurons; the chip's fan-out limit is {chip.max_fanout} a neuron")
+    if int(fanout.sum()) > chip.recurrent_memory:
+        raise HardwareLimitError(f"{where}: the recurrent layer has {int(fanout.sum())} (source, target) "
+                                 f"pairs with a weight; the chip's recurrent memory holds "
+                                 f"{chip.recurrent_memory}")
     if spec.n_hidden > chip.input_neurons and np.any(spec.weights_in[:, chip.input_neurons:]):
         reached = chip.input_neurons + int(np.argwhere(spec.weights_in[:, chip.input_neurons:])[0][1])
         raise HardwareLimitError(f"{where}: only the first {chip.input_neurons} hidden neurons may receive "
