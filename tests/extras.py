@@ -21,6 +21,8 @@ INSTALL = {
     "sktime": "pip install -e '.[examples]'",
     "mutmut": "pip install -e '.[mutation]'",
     "mkdocs": "pip install -e '.[docs]'",
+    "xylosim": "pip install -e '.[xylo]'",
+    "rockpool": "pip install -e '.[xylo]'",
 }
 
 
