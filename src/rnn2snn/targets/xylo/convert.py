@@ -130,8 +130,14 @@ def choose_scales(model: FloatXylo, ranges: StateRange, target_counts: float) ->
                   weight_shift_rec=shifts[1], weight_shift_out=shifts[2])
 
 
-def _int8(values: np.ndarray, shift: int) -> np.ndarray:
-    return np.clip(np.round(values / (1 << shift)), -128, 127).astype(np.int64)
+def _int8(values: np.ndarray, shift: int, name: str) -> np.ndarray:
+    """``values`` (integer units) over ``2**shift``, rounded; refused if that needs more than 8 bits."""
+    rounded = np.round(values / (1 << shift))
+    if rounded.size and (rounded.min() < -128 or rounded.max() > 127):
+        worst = float(np.abs(values).max())
+        raise HardwareLimitError(f"Xylo: {name} needs {worst:.0f} units at shift {shift}, "
+                                 f"{int(np.abs(rounded).max())} > 127 in int8; use shift {_shift_for(worst)}")
+    return rounded.astype(np.int64)
 
 
 def to_spec(model: FloatXylo, scales: Scales, chip: str = "xylo-audio2",
@@ -145,9 +151,9 @@ def to_spec(model: FloatXylo, scales: Scales, chip: str = "xylo-audio2",
     table = np.clip(np.round(model.encoder), 0, 15).astype(np.int64)
     table[0] = 0
     spec = XyloSpec(
-        weights_in=_int8(model.w_in * c * th, scales.weight_shift_in)[:, :, None],
-        weights_rec=_int8(model.w_rec * th, scales.weight_shift_rec)[:, :, None],
-        weights_out=_int8(model.w_out / c * k, scales.weight_shift_out),
+        weights_in=_int8(model.w_in * c * th, scales.weight_shift_in, "weights_in")[:, :, None],
+        weights_rec=_int8(model.w_rec * th, scales.weight_shift_rec, "weights_rec")[:, :, None],
+        weights_out=_int8(model.w_out / c * k, scales.weight_shift_out, "weights_out"),
         dash_mem=np.full(n_hidden, dyn.dash_mem), dash_syn=np.full(n_hidden, dyn.dash_syn),
         dash_syn_2=np.full(n_hidden, dyn.dash_syn), threshold=np.full(n_hidden, th), bias=bias,
         dash_mem_out=np.full(n_out, dyn.dash_mem_out), dash_syn_out=np.full(n_out, dyn.dash_syn_out),
