@@ -1,0 +1,414 @@
+"""Train-and-constrain for Xylo: a float rate model of the chip's neuron, then a fine-tune on the chip's tick.
+
+Why two models and not one: Xylo has no integrate-and-fire setting (a synaptic low-pass
+that cannot be switched off, a membrane that keeps all inhibition, ≤ 31 spikes a tick), so
+an Elman RNN trained without them converts badly (benchmarks/xylo_conversion.py). Stage 1
+trains :class:`RateXylo`, an Elman ReLU RNN *with* the chip's structure — the synaptic
+filter ``Isyn ← λ(Isyn + input)``, ``λ = 1 − 2^−dash_syn``, the membrane
+``V ← μV + Isyn + b`` with ``μ = 1 − 2^−dash_mem``, the hidden count ``h = clip(V, 0, 31)``
+with subtractive reset ``V ← V − h``, the one-tick recurrent and output delay, output
+neurons integrating the previous tick's counts — with real-valued counts.
+:func:`~rnn2snn.targets.xylo.convert.to_spec` rounds it to a spec. Stage 2
+(:class:`ChipXylo`) fine-tunes the spec's integers with the forward pass computed by
+:func:`rnn2snn.targets.xylo.neuron.tick` itself — the one implementation of the tick, the
+simulator's — so every value the loss sees is the chip's; only the backward pass is a
+straight-through surrogate (rounding passes the gradient, a spike count's derivative is
+``1/θ`` for ``−θ < V < 31θ``, the decays are taken as their linear factors, the reset is
+not differentiated).
+
+Data are duck-typed: any object with ``tokens`` (N, L) int, ``lengths`` (N,) and
+``labels`` (N,) arrays (:class:`rnn2snn.data.Encoded` is one).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnn2snn.errors import HardwareLimitError
+from rnn2snn.targets.xylo.convert import FloatXylo, StateRange, XyloDynamics, rasters
+from rnn2snn.targets.xylo.neuron import MAX_HIDDEN_SPIKES, MAX_INPUT_COUNT, STATE_MAX, Core, State, tick
+from rnn2snn.targets.xylo.simulate import classify, simulate
+from rnn2snn.targets.xylo.spec import XyloSpec, validate
+
+DTYPE = torch.float64
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """One training stage: Adam, minibatches, the epoch with the best validation accuracy kept."""
+
+    epochs: int = 30
+    lr: float = 3e-3
+    batch_size: int = 64
+    patience: int = 6
+    clip: float = 1.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    epoch: int
+    loss: float
+    train_accuracy: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    best_epoch: int  # 0: the start was best (kept)
+    best_val_accuracy: float
+    history: tuple[EpochRow, ...]
+
+
+def _batches(n: int, batch_size: int, rng: np.random.Generator):
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start: start + batch_size]
+
+
+def _trimmed(data, idx):
+    lengths = np.asarray(data.lengths)[idx]
+    width = int(lengths.max())
+    return np.asarray(data.tokens)[idx, :width], lengths, np.asarray(data.labels)[idx]
+
+
+class _Round(torch.autograd.Function):
+    """``round`` forward, identity backward (the straight-through estimator)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def ste_round(x: torch.Tensor) -> torch.Tensor:
+    return _Round.apply(x)
+
+
+class RateXylo(nn.Module):
+    """Stage 1: the chip's neuron with real-valued counts (units: thresholds; outputs: logits)."""
+
+    def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
+                 n_inputs: int = 16, seed: int = 0):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.dynamics = dynamics
+        self.encoder = nn.Parameter(torch.rand(vocab_size, n_inputs, generator=gen, dtype=DTYPE) * 6.0)
+        self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
+        self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE) * 0.5 / hidden ** 0.5)
+        self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
+        self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE) * 0.1 / hidden ** 0.5)
+
+    def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
+        table = self.encoder.clamp(0, MAX_INPUT_COUNT)
+        return table[tokens] * (tokens > 0)[..., None]
+
+    def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
+        """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (dict of tensors)."""
+        dyn = self.dynamics
+        tokens_t = torch.as_tensor(tokens)
+        x_all = self.inputs(tokens_t)
+        n_batch, n_steps = tokens_t.shape
+        k = dyn.ticks_per_step
+        read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
+        lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
+        lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
+        n_hidden, n_out = self.w_out.shape
+        zeros = torch.zeros(n_batch, n_hidden, dtype=DTYPE)
+        isyn, v, h = zeros, zeros, zeros
+        isyn_o = v_o = out = torch.zeros(n_batch, n_out, dtype=DTYPE)
+        seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
+        for t in range(n_steps * k + dyn.tail_ticks):
+            live = (t <= read)[:, None]
+            drive = h @ self.w_rec
+            if t < n_steps * k:
+                drive = drive + x_all[:, t // k] @ self.w_in
+            pre_o = isyn_o + h @ self.w_out
+            isyn_o = lam_o * pre_o
+            v_o = mu_o * v_o + isyn_o
+            pre = isyn + drive
+            isyn = lam * pre
+            v = mu * v + isyn + self.bias
+            if ranges:
+                seen["isyn"].append(pre.abs()[live.expand_as(pre)])
+                seen["vmem"].append(v.clamp(min=0)[live.expand_as(v)])
+                seen["isyn_out"].append(pre_o.abs()[live.expand_as(pre_o)])
+                seen["vmem_out"].append(v_o.abs()[live.expand_as(v_o)])
+            h = v.clamp(0, MAX_HIDDEN_SPIKES)
+            v = v - h
+            if ranges:
+                seen["h"].append(h[live.expand_as(h)])
+            out = torch.where((read == t)[:, None], v_o, out)
+        if ranges:
+            return out, {key: torch.cat(values) for key, values in seen.items()}
+        return out
+
+    def export(self) -> FloatXylo:
+        def arr(p):
+            return p.detach().numpy().copy()
+
+        encoder = arr(self.encoder).clip(0, MAX_INPUT_COUNT)
+        encoder[0] = 0
+        return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec), bias=arr(self.bias),
+                         w_out=arr(self.w_out), dynamics=self.dynamics)
+
+
+def state_ranges(model: RateXylo, data, batch_size: int = 256) -> StateRange:
+    """How large the float model's states get on ``data`` (what :func:`choose_scales` needs)."""
+    parts: dict[str, list] = {}
+    with torch.no_grad():
+        for start in range(0, len(data.labels), batch_size):
+            idx = np.arange(start, min(len(data.labels), start + batch_size))
+            tokens, lengths, _ = _trimmed(data, idx)
+            _, seen = model(tokens, lengths, ranges=True)
+            for key, value in seen.items():
+                parts.setdefault(key, []).append(value.numpy())
+    seen = {key: np.concatenate(values) for key, values in parts.items()}
+    active = seen["h"][seen["h"] > 0]
+    p = 99.9
+    return StateRange(hidden_p999=float(np.percentile(active, p)) if active.size else 1.0,
+                      hidden_max=float(seen["h"].max()), isyn=float(np.percentile(seen["isyn"], p)),
+                      vmem=float(np.percentile(seen["vmem"], p)), isyn_out=float(seen["isyn_out"].max()),
+                      vmem_out=float(seen["vmem_out"].max()))
+
+
+def rate_accuracy(model: RateXylo, data, batch_size: int = 256) -> float:
+    with torch.no_grad():
+        return float(np.mean(_rate_predict(model, data, batch_size) == np.asarray(data.labels)))
+
+
+def _rate_predict(model: RateXylo, data, batch_size: int) -> np.ndarray:
+    preds = []
+    for start in range(0, len(data.labels), batch_size):
+        idx = np.arange(start, min(len(data.labels), start + batch_size))
+        tokens, lengths, _ = _trimmed(data, idx)
+        preds.append(model(tokens, lengths).argmax(1).numpy())
+    return np.concatenate(preds)
+
+
+def _fit(model: nn.Module, loss_fn, accuracy_fn, train, val, config: FitConfig, log=None) -> FitResult:
+    """Adam over ``train``; the parameters of the best validation epoch (0 = the start) are kept."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    best_val = accuracy_fn(model, val)
+    best_state, best_epoch, history, waited = copy.deepcopy(model.state_dict()), 0, [], 0
+    if log:
+        log(f"  epoch 0: val {best_val:.4f}")
+    for epoch in range(1, config.epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        losses, correct = [], 0
+        for idx in _batches(len(train.labels), config.batch_size, rng):
+            tokens, lengths, labels = _trimmed(train, idx)
+            loss, right = loss_fn(model, tokens, lengths, torch.as_tensor(labels))
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            opt.step()
+            losses.append(float(loss.detach()) * len(idx))
+            correct += right
+        model.eval()
+        val_acc = accuracy_fn(model, val)
+        row = EpochRow(epoch=epoch, loss=sum(losses) / len(train.labels), train_accuracy=correct / len(train.labels),
+                       val_accuracy=val_acc, seconds=time.perf_counter() - start)
+        history.append(row)
+        if log:
+            log(f"  epoch {epoch}: loss {row.loss:.4f} train {row.train_accuracy:.4f} val {val_acc:.4f} "
+                f"({row.seconds:.1f} s)")
+        if val_acc > best_val:
+            best_val, best_epoch, waited = val_acc, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+            if waited >= config.patience:
+                break
+    model.load_state_dict(best_state)
+    return FitResult(best_epoch=best_epoch, best_val_accuracy=best_val, history=tuple(history))
+
+
+def _rate_loss(model, tokens, lengths, labels):
+    logits = model(tokens, lengths)
+    return nn.functional.cross_entropy(logits, labels), int((logits.argmax(1) == labels).sum())
+
+
+def train_rate(model: RateXylo, train, val, config: FitConfig, log=None) -> FitResult:
+    """Stage 1: fit the float rate model (cross-entropy on the read tick's output)."""
+    return _fit(model, _rate_loss, rate_accuracy, train, val, config, log)
+
+
+# --- stage 2: the chip's integers, trained through the chip's tick ------------------------------
+
+class _Spikes(torch.autograd.Function):
+    """The chip's spike counts forward; ``1/θ`` for ``−θ < V < 31θ`` backward."""
+
+    @staticmethod
+    def forward(ctx, vmem, counts, threshold):
+        ctx.save_for_backward(vmem, threshold)
+        return counts
+
+    @staticmethod
+    def backward(ctx, grad):
+        vmem, threshold = ctx.saved_tensors
+        gate = (vmem > -threshold) & (vmem < MAX_HIDDEN_SPIKES * threshold)
+        return grad * gate / threshold, None, None
+
+
+def _inject(surrogate: torch.Tensor, exact: np.ndarray) -> torch.Tensor:
+    """``exact``'s values with ``surrogate``'s gradient."""
+    exact_t = torch.as_tensor(exact, dtype=DTYPE)
+    return surrogate + (exact_t - surrogate).detach()
+
+
+class ChipXylo(nn.Module):
+    """Stage 2: a spec's integers as trainable latents; forward = :func:`~rnn2snn.targets.xylo.neuron.tick`.
+
+    Latents are the integers over a fixed scale (int8 weights / 127, biases / θ, encoder
+    counts / 15), rounded and clipped to the chip's ranges in every forward. The chip
+    settings (dashes, thresholds, shifts) stay as the spec has them. One synapse.
+    """
+
+    def __init__(self, spec: XyloSpec, dynamics: XyloDynamics, out_scale: float):
+        super().__init__()
+        if spec.n_synapses != 1 or spec.encoder_table is None:
+            raise HardwareLimitError("ChipXylo trains one-synapse specs with an encoder table")
+        if len(np.unique(spec.threshold)) != 1:
+            raise HardwareLimitError("ChipXylo trains specs with one hidden threshold")
+        self.template, self.dynamics, self.out_scale = spec, dynamics, float(out_scale)
+        self.threshold = int(spec.threshold[0])
+        self.bias_scale = float(self.threshold)
+
+        def latent(values, scale):
+            return nn.Parameter(torch.as_tensor(np.asarray(values, np.float64) / scale, dtype=DTYPE))
+
+        self.p_in = latent(spec.weights_in[:, :, 0], 127)
+        self.p_rec = latent(spec.weights_rec[:, :, 0], 127)
+        self.p_out = latent(spec.weights_out, 127)
+        self.p_bias = latent(spec.bias, self.bias_scale)
+        self.p_enc = latent(spec.encoder_table[:, 0, :], MAX_INPUT_COUNT)
+
+    def integers(self) -> dict[str, torch.Tensor]:
+        """The chip's integers now (float tensors holding integers; gradients straight through)."""
+        def q(p, scale, low, high):
+            return ste_round((p * scale).clamp(low, high))
+
+        return {"w_in": q(self.p_in, 127, -128, 127), "w_rec": q(self.p_rec, 127, -128, 127),
+                "w_out": q(self.p_out, 127, -128, 127),
+                "bias": q(self.p_bias, self.bias_scale, -STATE_MAX - 1, STATE_MAX),
+                "enc": q(self.p_enc, MAX_INPUT_COUNT, 0, MAX_INPUT_COUNT)}
+
+    def spec(self) -> XyloSpec:
+        """The spec these latents round to, validated against the chip."""
+        ints = {key: value.detach().numpy().astype(np.int64) for key, value in self.integers().items()}
+        enc = ints["enc"].copy()
+        enc[0] = 0
+        t = self.template
+        return validate(replace(t, weights_in=ints["w_in"][:, :, None], weights_rec=ints["w_rec"][:, :, None],
+                                weights_out=ints["w_out"], bias=ints["bias"],
+                                encoder_table=np.repeat(enc[:, None, :], t.ticks_per_step, 1)))
+
+    def forward(self, tokens: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        """(output ``Vmem`` at the read tick as a tensor with surrogate gradients, the same values exactly)."""
+        dyn, t_spec = self.dynamics, self.template
+        ints = self.integers()
+        spec = self.spec()
+        core = Core.from_spec(spec)
+        tokens = np.asarray(tokens, np.int64)
+        lengths = np.asarray(lengths, np.int64)
+        n_batch, n_steps = tokens.shape
+        k = dyn.ticks_per_step
+        read = lengths * k + dyn.tail_ticks - 1
+        mask = torch.as_tensor(np.arange(n_steps)[None, :] < lengths[:, None])
+        x_all = ints["enc"][torch.as_tensor(tokens)] * (mask & torch.as_tensor(tokens > 0))[..., None]
+        x_np = x_all.detach().numpy().astype(np.int64)
+        w_in = ints["w_in"] * 2.0 ** t_spec.weight_shift_in
+        w_rec = ints["w_rec"] * 2.0 ** t_spec.weight_shift_rec
+        w_out = ints["w_out"] * 2.0 ** t_spec.weight_shift_out
+        lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
+        lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
+        theta = torch.tensor(float(self.threshold), dtype=DTYPE)
+        state = State.zeros(core, n_batch)
+        zeros = torch.zeros(n_batch, spec.n_hidden, dtype=DTYPE)
+        isyn, v, h = zeros, zeros, zeros
+        isyn_o = v_o = out = torch.zeros(n_batch, spec.n_outputs, dtype=DTYPE)
+        exact_out = np.zeros((n_batch, spec.n_outputs), np.int64)
+        blank = np.zeros((n_batch, spec.n_inputs), np.int64)
+        read_t = torch.as_tensor(read)
+        for t in range(n_steps * k + dyn.tail_ticks):
+            word = t < n_steps * k
+            state = tick(core, state, x_np[:, t // k] if word else blank)
+            drive = h @ w_rec + (x_all[:, t // k] @ w_in if word else 0.0)
+            isyn_o = _inject(lam_o * (isyn_o + h @ w_out), state.isyn_out[0])
+            v_o = _inject(mu_o * v_o + isyn_o, state.vmem_out)
+            isyn = _inject(lam * (isyn + drive), state.isyn[0])
+            v_pre = _inject(mu * v + isyn + ints["bias"], state.vmem + state.spikes * self.threshold)
+            h = _Spikes.apply(v_pre, torch.as_tensor(state.spikes, dtype=DTYPE), theta)
+            v = v_pre - theta * h.detach()
+            now = read == t
+            out = torch.where(read_t[:, None] == t, v_o, out)
+            exact_out[now] = state.vmem_out[now]
+        return out, exact_out
+
+
+def _chip_loss(model: ChipXylo, tokens, lengths, labels):
+    vmem_out, exact = model(tokens, lengths)
+    logits = vmem_out / model.out_scale
+    # keep the output membranes clear of 2^15 - 1, where an output neuron would spike and reset
+    excess = torch.relu(vmem_out.abs() - 0.9 * STATE_MAX) / STATE_MAX
+    loss = nn.functional.cross_entropy(logits, labels) + (excess ** 2).mean()
+    return loss, int((exact.argmax(1) == labels.numpy()).sum())
+
+
+def chip_predict(spec: XyloSpec, data, tail_ticks: int, batch_size: int = 256) -> np.ndarray:
+    """The classes the chip reads for ``data``: :func:`~rnn2snn.targets.xylo.simulate.simulate` and ``classify``."""
+    preds = []
+    for start in range(0, len(data.labels), batch_size):
+        idx = np.arange(start, min(len(data.labels), start + batch_size))
+        tokens, lengths, _ = _trimmed(data, idx)
+        counts, read = rasters(spec, tokens, lengths, tail_ticks)
+        preds.append(classify(simulate(spec, counts, record=False, batch_size=batch_size), spec.readout, read))
+    return np.concatenate(preds)
+
+
+def chip_accuracy(spec: XyloSpec, data, tail_ticks: int) -> float:
+    return float(np.mean(chip_predict(spec, data, tail_ticks) == np.asarray(data.labels)))
+
+
+def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None) -> FitResult:
+    """Stage 2: fit the integers against the chip's tick; validation accuracy by the simulator."""
+    def accuracy(m, data):
+        return chip_accuracy(m.spec(), data, m.dynamics.tail_ticks)
+
+    return _fit(model, _chip_loss, accuracy, train, val, config, log)
+
+
+def rate_from_spec(spec: XyloSpec, dynamics: XyloDynamics, out_scale: float) -> RateXylo:
+    """The rate model holding a spec's integers (back in threshold and logit units): the quantised stage.
+
+    Its counts stay real-valued, so it measures what rounding the weights, biases and
+    encoder costs, apart from what integer spike counts cost.
+    """
+    th = float(spec.threshold[0])
+    n_hidden, n_out = spec.weights_out.shape
+    model = RateXylo(len(spec.encoder_table), n_hidden, n_out, dynamics, spec.n_inputs)
+
+    def set_(param, values):
+        param.data = torch.as_tensor(np.asarray(values, np.float64), dtype=DTYPE)
+
+    set_(model.encoder, spec.encoder_table[:, 0, :])
+    set_(model.w_in, spec.weights_in[:, :, 0] * 2.0 ** spec.weight_shift_in / th)
+    set_(model.w_rec, spec.weights_rec[:, :, 0] * 2.0 ** spec.weight_shift_rec / th)
+    set_(model.bias, spec.bias / th)
+    # counts in the spec's units are c × the float model's; logits are Vmem_out / out_scale
+    set_(model.w_out, spec.weights_out * 2.0 ** spec.weight_shift_out / out_scale)
+    return model

@@ -1,0 +1,175 @@
+"""Train-and-constrain for Xylo: the fine-tune's forward is the chip's, the conversion keeps the limits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from rnn2snn.errors import HardwareLimitError
+from rnn2snn.targets.xylo.convert import (
+    MAX_THRESHOLD,
+    FloatXylo,
+    Scales,
+    StateRange,
+    XyloDynamics,
+    choose_scales,
+    rasters,
+    to_spec,
+)
+from rnn2snn.targets.xylo.simulate import classify, simulate
+from rnn2snn.targets.xylo.train import (
+    ChipXylo,
+    FitConfig,
+    RateXylo,
+    chip_predict,
+    finetune_chip,
+    rate_accuracy,
+    rate_from_spec,
+    state_ranges,
+)
+
+
+def _data(seed: int, n: int = 24, vocab: int = 12, width: int = 7):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, width + 1, n)
+    tokens = rng.integers(1, vocab, (n, width)) * (np.arange(width)[None, :] < lengths[:, None])
+    labels = rng.integers(0, 3, n)
+    return SimpleNamespace(tokens=tokens, lengths=lengths, labels=labels)
+
+
+def _spec(seed: int, dynamics: XyloDynamics, hidden: int = 10, vocab: int = 12):
+    rate = RateXylo(vocab, hidden, 3, dynamics, seed=seed)
+    with torch.no_grad():
+        rate.w_in.mul_(8.0)
+        rate.w_rec.mul_(4.0)
+        rate.bias.add_(0.3)
+        rate.w_out.mul_(20.0)
+    model = rate.export()
+    ranges = state_ranges(rate, _data(seed, vocab=vocab))
+    scales = choose_scales(model, ranges, 12.0)
+    return rate, model, scales, to_spec(model, scales, "xylo-audio2", ("a", "b", "c"))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dynamics", [XyloDynamics(), XyloDynamics(dash_syn=2, dash_mem=1, dash_syn_out=3,
+                                                                   dash_mem_out=4, tail_ticks=2, ticks_per_step=2)])
+def test_chip_forward_is_the_simulator(seed, dynamics):
+    """The fine-tune's forward values equal the simulator's output Vmem at the read tick, bit for bit."""
+    _, _, scales, spec = _spec(seed, dynamics)
+    if seed == 3:  # input far too strong for 16 bits: saturation must be modelled, not avoided
+        spec = replace(spec, weights_in=np.abs(spec.weights_in) + 60, weight_shift_in=8)
+    data = _data(seed + 10)
+    chip = ChipXylo(spec, dynamics, scales.out_scale)
+    surrogate, exact = chip(data.tokens, data.lengths)
+    counts, read = rasters(spec, data.tokens, data.lengths, dynamics.tail_ticks)
+    record = simulate(spec, counts, record=True)
+    expected = record.vmem_out[np.arange(len(read)), read - 1]
+    assert np.array_equal(exact, expected)
+    assert np.allclose(surrogate.detach().numpy(), expected, rtol=0, atol=1e-6)
+    assert np.array_equal(chip_predict(spec, data, dynamics.tail_ticks), classify(record, "vmem_last", read))
+    assert record.spikes.sum() > 0  # the hidden layer is active, so the equality says something
+    if seed == 3:
+        assert (record.isyn == 2 ** 15 - 1).any()
+
+
+def test_surrogate_gradient_reaches_every_layer():
+    _, _, scales, spec = _spec(0, XyloDynamics())
+    data = _data(1)
+    chip = ChipXylo(spec, XyloDynamics(), scales.out_scale)
+    out, _ = chip(data.tokens, data.lengths)
+    torch.nn.functional.cross_entropy(out / chip.out_scale, torch.as_tensor(data.labels)).backward()
+    for name in ("p_in", "p_rec", "p_out", "p_bias", "p_enc"):
+        grad = getattr(chip, name).grad
+        assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0, name
+
+
+def test_finetune_learns_a_separable_task_on_the_chip():
+    """Labels that the first token decides: fine-tuning through the chip's tick must raise accuracy."""
+    dyn = XyloDynamics()
+    data = _data(2, n=96, vocab=13)
+    data.labels = (data.tokens[:, 0] % 3).astype(np.int64)
+    _, _, scales, spec = _spec(5, dyn, vocab=13)
+    chip = ChipXylo(spec, dyn, scales.out_scale)
+    before = float(np.mean(chip_predict(spec, data, dyn.tail_ticks) == data.labels))
+    result = finetune_chip(chip, data, data, FitConfig(epochs=15, lr=2e-2, batch_size=32, patience=15))
+    after = float(np.mean(chip_predict(chip.spec(), data, dyn.tail_ticks) == data.labels))
+    assert after == result.best_val_accuracy
+    assert after >= before + 0.2, (before, after)
+
+
+def test_quantised_rate_model_tracks_the_float_one():
+    """The spec's integers in the rate model: close to the float model's logits (rounding only)."""
+    rate, _, scales, spec = _spec(0, XyloDynamics())
+    data = _data(3)
+    quant = rate_from_spec(spec, XyloDynamics(), scales.out_scale)
+    with torch.no_grad():
+        a, b = rate(data.tokens, data.lengths), quant(data.tokens, data.lengths)
+    assert torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1] > 0.95
+    assert rate_accuracy(quant, data) == pytest.approx(rate_accuracy(rate, data), abs=0.2)
+
+
+def test_scales_keep_weights_in_int8_and_states_in_16_bits():
+    _, _, scales, spec = _spec(1, XyloDynamics())
+    for w in (spec.weights_in, spec.weights_rec, spec.weights_out):
+        assert -128 <= w.min() and w.max() <= 127
+        assert np.abs(w).max() >= 64  # the shift is the smallest that fits: half the range is used
+    assert 1 <= scales.threshold <= MAX_THRESHOLD
+
+
+def test_rasters_hold_each_word_for_its_ticks_then_blank():
+    _, _, _, spec = _spec(0, XyloDynamics(ticks_per_step=2))
+    tokens = np.array([[3, 4, 0], [5, 0, 0]])
+    counts, read = rasters(spec, tokens, np.array([2, 1]), tail_ticks=2)
+    table = spec.encoder_table
+    assert counts.shape == (2, 3 * 2 + 2, 16)
+    assert np.array_equal(counts[0, :4], np.concatenate([table[3], table[4]]))
+    assert not counts[0, 4:].any() and not counts[1, 2:].any()
+    assert read.tolist() == [2 * 2 + 2, 1 * 2 + 2]
+    with pytest.raises(HardwareLimitError, match="token ids"):
+        rasters(spec, np.array([[len(table)]]), np.array([1]), 1)
+
+
+def _float(n_in=16, hidden=8, classes=3):
+    rng = np.random.default_rng(0)
+    return FloatXylo(encoder=rng.uniform(0, 15, (5, n_in)), w_in=rng.normal(0, 0.1, (n_in, hidden)),
+                     w_rec=rng.normal(0, 0.1, (hidden, hidden)), bias=np.zeros(hidden),
+                     w_out=rng.normal(0, 0.1, (hidden, classes)), dynamics=XyloDynamics())
+
+
+RANGES = StateRange(hidden_p999=4.0, hidden_max=6.0, isyn=3.0, vmem=5.0, isyn_out=2.0, vmem_out=10.0)
+
+
+@pytest.mark.parametrize("shape, match", [({"n_in": 17}, "16 input channels"),
+                                          ({"hidden": 1001}, "1000 hidden neurons"),
+                                          ({"classes": 9}, "8 output neurons")])
+def test_limits_refused_with_the_limit_named(shape, match):
+    model = _float(**shape)
+    with pytest.raises(HardwareLimitError, match=match):
+        to_spec(model, choose_scales(model, RANGES, 8.0), "xylo-audio2")
+
+
+def test_dense_recurrence_beyond_the_fanout_is_refused():
+    model = _float(hidden=65)
+    with pytest.raises(HardwareLimitError, match="fan-out limit is 64"):
+        to_spec(model, choose_scales(model, RANGES, 8.0), "xylo-audio2")
+
+
+def test_weights_needing_more_than_8_bits_at_the_shift_are_refused():
+    model = _float()
+    scales = choose_scales(model, RANGES, 8.0)
+    assert scales.weight_shift_rec > 0
+    tight = Scales(**{**scales.__dict__, "weight_shift_rec": scales.weight_shift_rec - 1})
+    with pytest.raises(HardwareLimitError, match=f"weights_rec needs .* > 127 in int8; use shift "
+                                                 f"{scales.weight_shift_rec}"):
+        to_spec(model, tight, "xylo-audio2")
+
+
+def test_bad_dynamics_refused():
+    with pytest.raises(HardwareLimitError, match="dash_syn = 0"):
+        XyloDynamics(dash_syn=0)
+    with pytest.raises(HardwareLimitError, match="tail_ticks"):
+        XyloDynamics(tail_ticks=0)
