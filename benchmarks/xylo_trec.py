@@ -30,21 +30,11 @@ import torch
 
 # The one place this study reads the project's data code (its path may move at merge).
 from rnn2snn.data import Vocabulary, encode, load_trec, stratified_split
-from rnn2snn.targets.xylo.convert import XyloDynamics, choose_scales, rasters, to_spec
+from rnn2snn.targets.xylo.convert import XyloDynamics, rasters
+from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
 from rnn2snn.targets.xylo.power import estimate_energy
 from rnn2snn.targets.xylo.simulate import simulate
 from rnn2snn.targets.xylo.spec import save_spec
-from rnn2snn.targets.xylo.train import (
-    ChipXylo,
-    FitConfig,
-    RateXylo,
-    chip_accuracy,
-    finetune_chip,
-    rate_accuracy,
-    rate_from_spec,
-    state_ranges,
-    train_rate,
-)
 
 
 def load(seed: int, min_count: int = 2, val_fraction: float = 0.1):
@@ -86,39 +76,17 @@ def main(argv=None) -> dict:
     result: dict = {"seed": args.seed, "hidden": args.hidden, "dynamics": asdict(dyn), "vocab": len(vocab),
                     "train": len(fit), "val": len(val), "test": len(test), "stages": {}}
 
-    def stage(name, val_acc, test_acc, **more):
-        result["stages"][name] = {"val": round(val_acc, 4), "test": round(test_acc, 4), **more}
-        print(f"{name:>26}: val {val_acc:.4f}  test {test_acc:.4f}  {more or ''}", flush=True)
-
-    t0 = time.perf_counter()
-    rate = RateXylo(len(vocab), args.hidden, len(classes), dyn, seed=args.seed)
-    fit_float = train_rate(rate, fit, val, FitConfig(epochs=args.epochs, lr=args.lr, seed=args.seed), log=print)
-    stage("float", rate_accuracy(rate, val), rate_accuracy(rate, test), best_epoch=fit_float.best_epoch,
-          seconds=round(time.perf_counter() - t0, 1))
-
-    ranges = state_ranges(rate, fit)
-    result["float_ranges"] = asdict(ranges)
-    tried = []
-    for target in (float(x) for x in args.targets.split(",")):
-        scales = choose_scales(rate.export(), ranges, target)
-        spec = to_spec(rate.export(), scales, "xylo-audio2", tuple(classes))
-        tried.append((chip_accuracy(spec, val, dyn.tail_ticks), target, scales, spec))
-        print(f"  target {target}: {scales}  spiking val {tried[-1][0]:.4f}", flush=True)
-    result["targets_tried"] = [{"target": t, "spiking_val": round(a, 4), **asdict(s)} for a, t, s, _ in tried]
-    _, target, scales, spec = max(tried, key=lambda row: (row[0], -row[1]))
-    result["scales"] = asdict(scales) | {"target_counts": target}
-    quant = rate_from_spec(spec, dyn, scales.out_scale)
-    stage("quantised", rate_accuracy(quant, val), rate_accuracy(quant, test))
-    stage("spiking_before_finetune", chip_accuracy(spec, val, dyn.tail_ticks),
-          chip_accuracy(spec, test, dyn.tail_ticks))
-
-    t0 = time.perf_counter()
-    chip = ChipXylo(spec, dyn, scales.out_scale)
-    fit_chip = finetune_chip(chip, fit, val, FitConfig(epochs=args.ft_epochs, lr=args.ft_lr, seed=args.seed,
-                                                       patience=4), log=print)
-    spec = chip.spec()
-    stage("spiking", chip_accuracy(spec, val, dyn.tail_ticks), chip_accuracy(spec, test, dyn.tail_ticks),
-          best_epoch=fit_chip.best_epoch, seconds=round(time.perf_counter() - t0, 1))
+    settings = XyloSettings(hidden=args.hidden, dynamics=dyn,
+                            target_counts=tuple(float(x) for x in args.targets.split(",")), epochs=args.epochs,
+                            lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed)
+    conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
+    result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
+                                 "best_epoch": s.best_epoch} for s in conv.stages}
+    result["float_ranges"] = asdict(conv.float_ranges)
+    result["targets_tried"] = [{"target": t.target_counts, "spiking_val": round(t.spiking_val, 4),
+                                **asdict(t.scales)} for t in conv.trials]
+    result["scales"] = asdict(conv.scales) | {"target_counts": conv.target_counts}
+    spec = conv.spec
 
     counts, read = rasters(spec, test.tokens, test.lengths, dyn.tail_ticks)
     record = simulate(spec, counts, record=True)
@@ -147,8 +115,8 @@ def main(argv=None) -> dict:
               f"values ({comparison.examples} questions)", flush=True)
     if args.spec_out:
         save_spec(spec, Path(args.spec_out))
-    result["history"] = {"float": [asdict(r) for r in fit_float.history],
-                         "finetune": [asdict(r) for r in fit_chip.history]}
+    result["history"] = {"float": [asdict(r) for r in conv.float_history],
+                         "finetune": [asdict(r) for r in conv.finetune_history]}
     result["wall_seconds"] = round(time.perf_counter() - wall, 1)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))

@@ -1,0 +1,135 @@
+"""Train-and-constrain for Xylo as one call: float rate model → spec → fine-tune on the chip's tick.
+
+Why one function: the CLI (``reproduce --target xylo-…``), the API (``convert_model``) and
+the benchmarks must run the same chain, with every stage measured in the same place.
+Validation picks every choice (epoch, activity scale); test is only reported.
+
+Data are duck-typed: any object with ``tokens`` (N, L) int, ``lengths`` (N,) and
+``labels`` (N,) arrays (:class:`rnn2snn.data.Encoded` is one).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rnn2snn.targets.xylo.convert import Scales, StateRange, XyloDynamics, choose_scales, to_spec
+from rnn2snn.targets.xylo.spec import XyloSpec
+from rnn2snn.targets.xylo.train import (
+    ChipXylo,
+    EpochRow,
+    FitConfig,
+    RateXylo,
+    chip_accuracy,
+    finetune_chip,
+    rate_accuracy,
+    rate_from_spec,
+    state_ranges,
+    train_rate,
+)
+
+
+@dataclass(frozen=True)
+class XyloSettings:
+    """Everything the chain chooses or is told: sizes, chip dynamics, training schedules."""
+
+    hidden: int = 64
+    dynamics: XyloDynamics = field(default_factory=XyloDynamics)
+    #: 99.9th-percentile hidden counts a tick to try as the activity scale (validation picks).
+    target_counts: tuple[float, ...] = (4.0, 8.0, 16.0)
+    epochs: int = 30
+    lr: float = 3e-3
+    ft_epochs: int = 12
+    ft_lr: float = 1e-3
+    ft_patience: int = 4
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class XyloStage:
+    """One measured stage: accuracy on validation and (if given) test."""
+
+    name: str
+    val: float
+    test: float | None
+    seconds: float = 0.0
+    best_epoch: int | None = None
+
+
+@dataclass(frozen=True)
+class ScaleTrial:
+    target_counts: float
+    spiking_val: float
+    scales: Scales
+
+
+@dataclass(frozen=True, eq=False)
+class XyloConversion:
+    """What the chain hands back: the chip's spec, each stage measured, and how it was chosen."""
+
+    spec: XyloSpec
+    settings: XyloSettings
+    stages: tuple[XyloStage, ...]
+    scales: Scales
+    target_counts: float
+    trials: tuple[ScaleTrial, ...]
+    float_ranges: StateRange
+    float_history: tuple[EpochRow, ...]
+    finetune_history: tuple[EpochRow, ...]
+
+    def stage(self, name: str) -> XyloStage:
+        return next(s for s in self.stages if s.name == name)
+
+
+def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], chip: str = "xylo-audio2",
+                     settings: XyloSettings = XyloSettings(), log=None) -> XyloConversion:
+    """Train a rate model of ``chip``'s neuron on ``fit``, convert it, fine-tune it on the chip's tick.
+
+    Stages: ``float`` (the rate model), ``quantised`` (the spec's integers back in the rate
+    model), ``spiking_before_finetune`` (the spec on the chip's tick, on-chip readout),
+    ``spiking`` (after the fine-tune). ``test`` may be None (then only validation is measured).
+    """
+    say = log or (lambda *a, **k: None)
+    dyn = settings.dynamics
+    stages: list[XyloStage] = []
+
+    def measure(name, accuracy_of, seconds=0.0, best_epoch=None):
+        row = XyloStage(name, accuracy_of(val), None if test is None else accuracy_of(test), round(seconds, 1),
+                        best_epoch)
+        stages.append(row)
+        shown = "" if row.test is None else f"  test {row.test:.4f}"
+        say(f"{name:>26}: val {row.val:.4f}{shown}")
+
+    t0 = time.perf_counter()
+    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed)
+    fit_float = train_rate(rate, fit, val, FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed),
+                           log=log)
+    measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
+
+    ranges = state_ranges(rate, fit)
+    trials = []
+    best = None
+    for target in settings.target_counts:
+        scales = choose_scales(rate.export(), ranges, target)
+        spec = to_spec(rate.export(), scales, chip, tuple(classes))
+        accuracy = chip_accuracy(spec, val, dyn.tail_ticks)
+        trials.append(ScaleTrial(target, accuracy, scales))
+        say(f"  target {target}: {scales}  spiking val {accuracy:.4f}")
+        if best is None or accuracy > best[0]:
+            best = (accuracy, target, scales, spec)
+    _, target, scales, spec = best
+    quant = rate_from_spec(spec, dyn, scales.out_scale)
+    measure("quantised", lambda d: rate_accuracy(quant, d))
+    measure("spiking_before_finetune", lambda d: chip_accuracy(spec, d, dyn.tail_ticks))
+
+    t0 = time.perf_counter()
+    chip_model = ChipXylo(spec, dyn, scales.out_scale)
+    fit_chip = finetune_chip(chip_model, fit, val, FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr,
+                                                             seed=settings.seed, patience=settings.ft_patience),
+                             log=log)
+    spec = chip_model.spec()
+    measure("spiking", lambda d: chip_accuracy(spec, d, dyn.tail_ticks), time.perf_counter() - t0,
+            fit_chip.best_epoch)
+    return XyloConversion(spec=spec, settings=settings, stages=tuple(stages), scales=scales, target_counts=target,
+                          trials=tuple(trials), float_ranges=ranges, float_history=tuple(fit_float.history),
+                          finetune_history=tuple(fit_chip.history))
