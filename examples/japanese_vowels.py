@@ -90,23 +90,29 @@ def train_float(model, x, lengths, y, epochs: int, seed: int) -> None:
             opt.step()
 
 
+def _with_epochs(args: argparse.Namespace, default: int) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), "epochs": args.epochs or default})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--out", default="runs/japanese_vowels", help="program folder parent")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=60, help="float training epochs")
+    parser.add_argument("--epochs", type=int, help="float training epochs (default 60; Xylo: 200)")
     parser.add_argument("--target", default="truenorth", choices=("truenorth", "xylo-imu", "xylo-audio2"))
     parser.add_argument("--hidden", type=int, default=64, help="Xylo: hidden neurons")
     parser.add_argument("--ticks", type=int, default=1, help="Xylo: chip ticks per frame")
     parser.add_argument("--ft-epochs", type=int, default=20, help="Xylo: fine-tune epochs on the chip's tick")
     parser.add_argument("--targets", default="4,8,16", help="Xylo: activity scales to try (validation picks)")
+    parser.add_argument("--noise", type=float, default=0.0, help="Xylo: training noise (feature std devs)")
     parser.add_argument("--no-xylosim", action="store_true", help="Xylo: skip the xylosim comparison")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
     if args.target != "truenorth":
-        return main_xylo(args)
+        return main_xylo(_with_epochs(args, 200))
+    args = _with_epochs(args, 60)
     start = time.perf_counter()
     x_tr, len_tr, y_tr = load("train")
     x_te, len_te, y_te = load("test")
@@ -172,7 +178,7 @@ def main_xylo(args) -> None:
     fit = FeatureSet(x_tr[fit_idx], len_tr[fit_idx], y_tr[fit_idx])
     val = FeatureSet(x_tr[val_idx], len_tr[val_idx], y_tr[val_idx])
     test = FeatureSet(x_te, len_te, y_te)
-    conv = convert_features_for_xylo(fit, val, test, 12, classes, args.target, settings, log=print)
+    conv = convert_features_for_xylo(fit, val, test, 12, classes, args.target, settings, log=print, noise=args.noise)
     spec = conv.spec
     print(f"\n{'stage':>26}  {'val':>6}  {'test':>6}")
     for s in conv.stages:
@@ -181,11 +187,14 @@ def main_xylo(args) -> None:
     record = simulate(spec, counts, record=True)
     spiking_test = float(np.mean(classify(record, spec.readout, read) == y_te))
     energy = estimate_energy(spec, counts, record, read)
-    out = {"target": args.target, "seed": args.seed, "hidden": settings.hidden,
+    out = {"target": args.target, "seed": args.seed, "hidden": settings.hidden, "noise": args.noise,
            "ticks_per_step": spec.ticks_per_step, "fit": len(fit), "val": len(val), "test": len(test),
            "stages": {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
                                "best_epoch": s.best_epoch} for s in conv.stages},
            "spiking": spiking_test, "target_counts": conv.target_counts,
+           # the fine-tune's selection score on validation (accuracy - 0.01 x cross-entropy): compares settings
+           "val_score": max([conv.stage("spiking_before_finetune").val]
+                            + [r.val_accuracy for r in conv.finetune_history]),
            "trials": [{"target": t.target_counts, "spiking_val": round(t.spiking_val, 4)} for t in conv.trials],
            "threshold": int(spec.threshold[0]),
            "weight_shifts": [spec.weight_shift_in, spec.weight_shift_rec, spec.weight_shift_out],

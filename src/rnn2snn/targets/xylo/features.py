@@ -42,12 +42,12 @@ from rnn2snn.targets.xylo.train import (
     _chip_loss,
     _fit,
     _inject,
+    _rate_loss,
     _Spikes,
     _trimmed,
     rate_accuracy,
     state_ranges,
     ste_round,
-    train_rate,
 )
 
 #: Input event counts the encoder starts near (mid-range of 0..15, so rounding and clipping both train).
@@ -126,16 +126,24 @@ def normalisation(data: FeatureSet) -> tuple[np.ndarray, np.ndarray]:
 class _Encoder(nn.Module):
     """The host's feature map in normalised units; :meth:`folded` gives it in raw units for the spec."""
 
-    def __init__(self, n_features: int, n_inputs: int, mean: np.ndarray, std: np.ndarray, gen):
+    def __init__(self, n_features: int, n_inputs: int, mean: np.ndarray, std: np.ndarray, gen, noise: float = 0.0):
         super().__init__()
+        self.noise = float(noise)
         self.register_buffer("mean", torch.as_tensor(mean, dtype=DTYPE))
         self.register_buffer("std", torch.as_tensor(std, dtype=DTYPE))
         self.weight = nn.Parameter(torch.randn(n_features, n_inputs, generator=gen, dtype=DTYPE) * 2.0)
         self.bias = nn.Parameter(torch.full((n_inputs,), _ENCODER_OFFSET, dtype=DTYPE))
 
     def forward(self, frames: torch.Tensor, lengths: np.ndarray) -> torch.Tensor:
-        """Counts (B, L, Nin): integers forward (round, clip to 0..15), straight through backward."""
-        z = ((frames - self.mean) / self.std) @ self.weight + self.bias
+        """Counts (B, L, Nin): integers forward (round, clip to 0..15), straight through backward.
+
+        In training, Gaussian noise of ``noise`` standard deviations is added to the
+        normalised frames (augmentation: a few hundred sequences are learned by heart).
+        """
+        x = (frames - self.mean) / self.std
+        if self.training and self.noise > 0:
+            x = x + self.noise * torch.randn(x.shape, dtype=DTYPE)
+        z = x @ self.weight + self.bias
         valid = torch.as_tensor(np.arange(frames.shape[1])[None, :] < np.asarray(lengths)[:, None])
         return ste_round(z.clamp(0, MAX_INPUT_COUNT)) * valid[..., None]
 
@@ -150,11 +158,11 @@ class RateFeatureXylo(nn.Module):
     """Stage 1 for features: :class:`~rnn2snn.targets.xylo.train.RateXylo`'s neuron behind a learned feature map."""
 
     def __init__(self, n_features: int, hidden: int, classes: int, dynamics: XyloDynamics, mean: np.ndarray,
-                 std: np.ndarray, chip: str | XyloChip, n_inputs: int = 16, seed: int = 0):
+                 std: np.ndarray, chip: str | XyloChip, n_inputs: int = 16, seed: int = 0, noise: float = 0.0):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
-        self.encoder = _Encoder(n_features, n_inputs, mean, std, gen)
+        self.encoder = _Encoder(n_features, n_inputs, mean, std, gen, noise)
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
         self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE) * 0.5 / hidden ** 0.5)
         self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
@@ -284,8 +292,9 @@ class ChipFeatureXylo(nn.Module):
         self.template, self.dynamics, self.out_scale = spec, rate.dynamics, float(out_scale)
         self.threshold = int(spec.threshold[0])
         self.encoder = _Encoder(spec.feature_weights.shape[0], spec.n_inputs, rate.encoder.mean.numpy(),
-                                rate.encoder.std.numpy(), torch.Generator().manual_seed(0))
+                                rate.encoder.std.numpy(), torch.Generator().manual_seed(0), 0.0)
         self.encoder.load_state_dict(rate.encoder.state_dict())
+        self.noise = rate.encoder.noise
         self.register_buffer("in_mask", rate.in_mask.clone())
         self.register_buffer("out_mask", rate.out_mask.clone())
 
@@ -322,6 +331,8 @@ class ChipFeatureXylo(nn.Module):
         spec = self.spec()
         core = Core.from_spec(spec)
         frames = np.asarray(frames, np.float64)
+        if self.training and self.noise > 0:  # the rate model's augmentation, in raw units
+            frames = frames + self.noise * self.encoder.std.numpy() * torch.randn(frames.shape, dtype=DTYPE).numpy()
         lengths = np.asarray(lengths, np.int64)
         n_batch, n_steps = frames.shape[:2]
         k = dyn.ticks_per_step
@@ -375,14 +386,46 @@ def quantised_rate(spec: XyloSpec, rate: RateFeatureXylo, out_scale: float) -> R
     return model
 
 
+#: Weight of the validation cross-entropy in the selection score: a tie-break below one example's worth.
+LOSS_TIE_BREAK = 0.01
+
+
+def selection_score(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Validation accuracy minus ``LOSS_TIE_BREAK`` × mean cross-entropy.
+
+    Why not accuracy alone: a validation set of a few dozen sequences (JapaneseVowels: 36)
+    reaches its best accuracy early and then ties for many epochs, so the first tied
+    epoch would be kept; the loss separates the tied epochs.
+    """
+    logits = np.asarray(logits, np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -float(np.mean(log_p[np.arange(len(labels)), labels]))
+    return float(np.mean(logits.argmax(axis=1) == labels)) - LOSS_TIE_BREAK * loss
+
+
+def _rate_score(model: RateFeatureXylo, data: FeatureSet) -> float:
+    with torch.no_grad():
+        return selection_score(model(data.features, data.lengths).numpy(), data.labels)
+
+
+def _chip_score(model: ChipFeatureXylo, data: FeatureSet) -> float:
+    """The score of the chip's own output ``Vmem`` (the tick's exact values) in logit units."""
+    with torch.no_grad():
+        _, exact = model(data.features, data.lengths)
+    return selection_score(exact / model.out_scale, data.labels)
+
+
 def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet | None, n_features: int,
                               classes: tuple[str, ...], chip: str = "xylo-imu",
-                              settings: XyloSettings = XyloSettings(), log=None) -> XyloConversion:
+                              settings: XyloSettings = XyloSettings(), log=None, *, noise: float = 0.0
+                              ) -> XyloConversion:
     """:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` for feature frames: the same stages, one chain.
 
     Limits are checked first (classes, hidden size, dense recurrence). Stages: ``float``
     (rate model, integer input counts), ``quantised``, ``spiking_before_finetune``,
     ``spiking``; validation picks the epoch and the activity scale, test is only reported.
+    ``noise``: training augmentation, Gaussian noise in standard deviations of each feature.
     """
     chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes))
     if fit.features.shape[2] != n_features:
@@ -401,9 +444,14 @@ def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet
 
     t0 = time.perf_counter()
     mean, std = normalisation(fit)
-    rate = RateFeatureXylo(n_features, settings.hidden, len(classes), dyn, mean, std, chip_, seed=settings.seed)
-    fit_float = train_rate(rate, fit, val, FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed),
-                           log=log)
+    if not noise >= 0:
+        raise HardwareLimitError(f"noise = {noise} must be >= 0 (standard deviations of each feature)")
+    rate = RateFeatureXylo(n_features, settings.hidden, len(classes), dyn, mean, std, chip_, seed=settings.seed,
+                           noise=noise)
+    # every epoch runs (patience = epochs): the score's best epoch is kept
+    fit_float = _fit(rate, _rate_loss, _rate_score, fit, val,
+                     FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed, patience=settings.epochs),
+                     log)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
     ranges = state_ranges(rate, fit)
@@ -425,8 +473,7 @@ def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet
     chip_model = ChipFeatureXylo(spec, rate, scales.out_scale)
     config = FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed,
                        patience=settings.ft_patience)
-    fit_chip = _fit(chip_model, _chip_loss, lambda m, d: feature_chip_accuracy(m.spec(), d, dyn.tail_ticks),
-                    fit, val, config, log)
+    fit_chip = _fit(chip_model, _chip_loss, _chip_score, fit, val, config, log)
     spec = chip_model.spec()
     measure("spiking", lambda d: feature_chip_accuracy(spec, d, dyn.tail_ticks), time.perf_counter() - t0,
             fit_chip.best_epoch)
