@@ -42,7 +42,6 @@ from rnn2snn.targets.xylo.train import (
     _chip_loss,
     _fit,
     _inject,
-    _rate_loss,
     _Spikes,
     _trimmed,
     rate_accuracy,
@@ -158,8 +157,12 @@ class RateFeatureXylo(nn.Module):
     """Stage 1 for features: :class:`~rnn2snn.targets.xylo.train.RateXylo`'s neuron behind a learned feature map."""
 
     def __init__(self, n_features: int, hidden: int, classes: int, dynamics: XyloDynamics, mean: np.ndarray,
-                 std: np.ndarray, chip: str | XyloChip, n_inputs: int = 16, seed: int = 0, noise: float = 0.0):
+                 std: np.ndarray, chip: str | XyloChip, n_inputs: int = 16, seed: int = 0, noise: float = 0.0,
+                 members: int = 1):
         super().__init__()
+        if members < 1 or hidden % members:
+            raise HardwareLimitError(f"members = {members} must be >= 1 and divide hidden = {hidden}")
+        self.members = members
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
         self.encoder = _Encoder(n_features, n_inputs, mean, std, gen, noise)
@@ -170,13 +173,20 @@ class RateFeatureXylo(nn.Module):
         in_mask, out_mask = layout_masks(chip, hidden)
         self.register_buffer("in_mask", torch.as_tensor(in_mask, dtype=DTYPE))
         self.register_buffer("out_mask", torch.as_tensor(out_mask, dtype=DTYPE))
+        self.register_buffer("rec_mask", torch.as_tensor(member_mask(hidden, members), dtype=DTYPE))
 
-    def forward(self, frames: np.ndarray, lengths: np.ndarray, ranges: bool = False):
-        """Logits (B, C) at each sequence's read tick; with ``ranges`` also the states seen (as RateXylo's)."""
+    def forward(self, frames: np.ndarray, lengths: np.ndarray, ranges: bool = False, each: bool = False):
+        """Logits (B, C) at each sequence's read tick; with ``ranges`` also the states seen (as RateXylo's).
+
+        With ``each``, the logits each member contributes, (members, B, C): the output
+        neurons integrate linearly, so the logits are their sum.
+        """
         dyn = self.dynamics
         x_all = self.encoder(torch.as_tensor(frames, dtype=DTYPE), lengths)
-        w_in, w_out = self.w_in * self.in_mask, self.w_out * self.out_mask[:, None]
+        w_in, w_out, w_rec = self.w_in * self.in_mask, self.w_out * self.out_mask[:, None], self.w_rec * self.rec_mask
         n_batch, n_steps = x_all.shape[:2]
+        n_m = self.members
+        w_out_m = w_out.reshape(n_m, -1, w_out.shape[1])
         k = dyn.ticks_per_step
         read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
         lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
@@ -184,32 +194,35 @@ class RateFeatureXylo(nn.Module):
         n_hidden, n_out = w_out.shape
         zeros = torch.zeros(n_batch, n_hidden, dtype=DTYPE)
         isyn, v, h = zeros, zeros, zeros
-        isyn_o = v_o = out = torch.zeros(n_batch, n_out, dtype=DTYPE)
+        isyn_o = v_o = out = torch.zeros(n_m, n_batch, n_out, dtype=DTYPE)
         seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
         for t in range(n_steps * k + dyn.tail_ticks):
             live = (t <= read)[:, None]
-            drive = h @ self.w_rec
+            drive = h @ w_rec
             if t < n_steps * k:
                 drive = drive + x_all[:, t // k] @ w_in
-            pre_o = isyn_o + h @ w_out
+            pre_o = isyn_o + torch.einsum("bmn,mnc->mbc", h.reshape(n_batch, n_m, -1), w_out_m)
             isyn_o = lam_o * pre_o
             v_o = mu_o * v_o + isyn_o
             pre = isyn + drive
             isyn = lam * pre
             v = mu * v + isyn + self.bias
             if ranges:
+                pre_sum, v_sum = pre_o.sum(0), v_o.sum(0)
                 seen["isyn"].append(pre.abs()[live.expand_as(pre)])
                 seen["vmem"].append(v.clamp(min=0)[live.expand_as(v)])
-                seen["isyn_out"].append(pre_o.abs()[live.expand_as(pre_o)])
-                seen["vmem_out"].append(v_o.abs()[live.expand_as(v_o)])
+                seen["isyn_out"].append(pre_sum.abs()[live.expand_as(pre_sum)])
+                seen["vmem_out"].append(v_sum.abs()[live.expand_as(v_sum)])
             h = v.clamp(0, 31)
             v = v - h
             if ranges:
                 seen["h"].append(h[live.expand_as(h)])
-            out = torch.where((read == t)[:, None], v_o, out)
+            out = torch.where((read == t)[None, :, None], v_o, out)
+        if each:
+            return out
         if ranges:
-            return out, {key: torch.cat(values) for key, values in seen.items()}
-        return out
+            return out.sum(0), {key: torch.cat(values) for key, values in seen.items()}
+        return out.sum(0)
 
     def export(self) -> FloatXylo:
         """The float network (masked weights) in :func:`~rnn2snn.targets.xylo.convert.choose_scales`' form."""
@@ -217,8 +230,14 @@ class RateFeatureXylo(nn.Module):
             return p.detach().numpy().copy()
 
         return FloatXylo(encoder=np.zeros((1, self.w_in.shape[0])), w_in=arr(self.w_in * self.in_mask),
-                         w_rec=arr(self.w_rec), bias=arr(self.bias), w_out=arr(self.w_out * self.out_mask[:, None]),
+                         w_rec=arr(self.w_rec * self.rec_mask), bias=arr(self.bias), w_out=arr(self.w_out * self.out_mask[:, None]),
                          dynamics=self.dynamics)
+
+
+def member_mask(hidden: int, members: int) -> np.ndarray:
+    """(N, N) float: 1 inside the members' diagonal blocks of the recurrent matrix, 0 between them."""
+    block = np.arange(hidden) // (hidden // members)
+    return (block[:, None] == block[None, :]).astype(np.float64)
 
 
 def features_to_spec(model: RateFeatureXylo, scales: Scales, chip: str = "xylo-imu",
@@ -297,6 +316,7 @@ class ChipFeatureXylo(nn.Module):
         self.noise = rate.encoder.noise
         self.register_buffer("in_mask", rate.in_mask.clone())
         self.register_buffer("out_mask", rate.out_mask.clone())
+        self.register_buffer("rec_mask", rate.rec_mask.clone())
 
         def latent(values, scale):
             return nn.Parameter(torch.as_tensor(np.asarray(values, np.float64) / scale, dtype=DTYPE))
@@ -312,7 +332,7 @@ class ChipFeatureXylo(nn.Module):
             return ste_round((p * scale).clamp(low, high))
 
         return {"w_in": q(self.p_in, 127, -128, 127) * self.in_mask,
-                "w_rec": q(self.p_rec, 127, -128, 127),
+                "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
                 "w_out": q(self.p_out, 127, -128, 127) * self.out_mask[:, None],
                 "bias": q(self.p_bias, self.threshold, -STATE_MAX - 1, STATE_MAX)}
 
@@ -373,7 +393,8 @@ def quantised_rate(spec: XyloSpec, rate: RateFeatureXylo, out_scale: float) -> R
     """The rate model holding the spec's integers (real counts, rounded weights): the quantised stage."""
     th = float(spec.threshold[0])
     model = RateFeatureXylo(spec.feature_weights.shape[0], spec.n_hidden, spec.n_outputs, rate.dynamics,
-                            rate.encoder.mean.numpy(), rate.encoder.std.numpy(), spec.chip, spec.n_inputs)
+                            rate.encoder.mean.numpy(), rate.encoder.std.numpy(), spec.chip, spec.n_inputs,
+                            members=rate.members)
     model.encoder.load_state_dict(rate.encoder.state_dict())
 
     def set_(param, values):
@@ -416,16 +437,34 @@ def _chip_score(model: ChipFeatureXylo, data: FeatureSet) -> float:
     return selection_score(exact / model.out_scale, data.labels)
 
 
+def _l2_loss(l2: float):
+    """The rate loss plus ``l2`` × the mean square of the network's weights (thresholds per event)."""
+    def loss(model, frames, lengths, labels):
+        each = model(frames, lengths, each=True)  # every member learns the task on its own (an ensemble)
+        ce = torch.stack([nn.functional.cross_entropy(logits, labels) for logits in each]).mean()
+        right = int((each.sum(0).argmax(1) == labels).sum())
+        if l2 > 0:
+            ce = ce + l2 * sum((w ** 2).mean() for w in (model.w_in, model.w_rec, model.w_out))
+        return ce, right
+
+    return loss
+
+
 def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet | None, n_features: int,
                               classes: tuple[str, ...], chip: str = "xylo-imu",
-                              settings: XyloSettings = XyloSettings(), log=None, *, noise: float = 0.0
-                              ) -> XyloConversion:
+                              settings: XyloSettings = XyloSettings(), log=None, *, noise: float = 0.0,
+                              l2: float = 0.0, members: int = 1) -> XyloConversion:
     """:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` for feature frames: the same stages, one chain.
 
     Limits are checked first (classes, hidden size, dense recurrence). Stages: ``float``
     (rate model, integer input counts), ``quantised``, ``spiking_before_finetune``,
     ``spiking``; validation picks the epoch and the activity scale, test is only reported.
-    ``noise``: training augmentation, Gaussian noise in standard deviations of each feature.
+    ``noise``: training augmentation, Gaussian noise in standard deviations of each feature;
+    ``l2``: weight penalty of the float stage (see :func:`_l2_loss`). ``members``: the
+    hidden layer as that many independent networks of ``hidden / members`` neurons side by
+    side (block-diagonal recurrence, one shared encoder), each trained on its own loss in
+    the float stage, their output ``Vmem`` summed by the output neurons: an ensemble on
+    one chip, for less variance from a training set of a few hundred sequences.
     """
     chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes))
     if fit.features.shape[2] != n_features:
@@ -444,12 +483,13 @@ def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet
 
     t0 = time.perf_counter()
     mean, std = normalisation(fit)
-    if not noise >= 0:
-        raise HardwareLimitError(f"noise = {noise} must be >= 0 (standard deviations of each feature)")
+    for name, value in (("noise", noise), ("l2", l2)):
+        if not value >= 0:
+            raise HardwareLimitError(f"{name} = {value} must be >= 0")
     rate = RateFeatureXylo(n_features, settings.hidden, len(classes), dyn, mean, std, chip_, seed=settings.seed,
-                           noise=noise)
+                           noise=noise, members=members)
     # every epoch runs (patience = epochs): the score's best epoch is kept
-    fit_float = _fit(rate, _rate_loss, _rate_score, fit, val,
+    fit_float = _fit(rate, _l2_loss(l2), _rate_score, fit, val,
                      FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed, patience=settings.epochs),
                      log)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
