@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.2, help="Xylo: training noise (feature std devs)")
     parser.add_argument("--l2", type=float, default=0.0, help="Xylo: float-stage weight penalty")
     parser.add_argument("--members", type=int, default=1, help="Xylo: independent networks side by side")
-    parser.add_argument("--val-fraction", type=float, default=0.15, help="validation share of the training set")
+    parser.add_argument("--val-fraction", type=float, default=0.15, help="validation share of training")
     parser.add_argument("--dash-syn", type=int, default=1, help="Xylo: hidden synaptic decay shift")
     parser.add_argument("--dash-mem", type=int, default=2, help="Xylo: hidden membrane decay shift")
     parser.add_argument("--no-xylosim", action="store_true", help="Xylo: skip the xylosim comparison")
@@ -159,6 +159,7 @@ def main() -> None:
 def main_xylo(args) -> None:
     """The Xylo path: limits first, then the feature chain, xylosim on the test set, energy."""
     from rnn2snn.data import stratified_split
+    from rnn2snn.errors import HardwareLimitError
     from rnn2snn.targets.xylo.convert import XyloDynamics
     from rnn2snn.targets.xylo.features import (
         FeatureSet,
@@ -174,19 +175,22 @@ def main_xylo(args) -> None:
 
     start = time.perf_counter()
     classes = tuple(f"speaker {i + 1}" for i in range(9))
-    settings = XyloSettings(hidden=args.hidden, dynamics=XyloDynamics(ticks_per_step=args.ticks, dash_syn=args.dash_syn,
-                                                                         dash_mem=args.dash_mem),
-                            target_counts=tuple(float(t) for t in args.targets.split(",")), epochs=args.epochs,
-                            ft_epochs=args.ft_epochs, seed=args.seed)
-    check_feature_limits(args.target, 12, settings.hidden, len(classes))  # before any data or training
+    dynamics = XyloDynamics(ticks_per_step=args.ticks, dash_syn=args.dash_syn, dash_mem=args.dash_mem)
+    settings = XyloSettings(hidden=args.hidden, dynamics=dynamics, epochs=args.epochs,
+                            ft_epochs=args.ft_epochs,
+                            target_counts=tuple(float(t) for t in args.targets.split(",")), seed=args.seed)
+    try:  # before any data or training
+        check_feature_limits(args.target, 12, settings.hidden, len(classes))
+    except HardwareLimitError as exc:
+        raise SystemExit(f"examples/japanese_vowels.py --target {args.target}: {exc}") from None
     x_tr, len_tr, y_tr = load("train")
     x_te, len_te, y_te = load("test")
     fit_idx, val_idx = stratified_split([str(y) for y in y_tr], args.val_fraction, args.seed)
     fit = FeatureSet(x_tr[fit_idx], len_tr[fit_idx], y_tr[fit_idx])
     val = FeatureSet(x_tr[val_idx], len_tr[val_idx], y_tr[val_idx])
     test = FeatureSet(x_te, len_te, y_te)
-    conv = convert_features_for_xylo(fit, val, test, 12, classes, args.target, settings, log=print, noise=args.noise,
-                                     l2=args.l2, members=args.members)
+    conv = convert_features_for_xylo(fit, val, test, 12, classes, args.target, settings, log=print,
+                                     noise=args.noise, l2=args.l2, members=args.members)
     spec = conv.spec
     print(f"\n{'stage':>26}  {'val':>6}  {'test':>6}")
     for s in conv.stages:
@@ -198,16 +202,18 @@ def main_xylo(args) -> None:
     v_counts, v_read = feature_rasters(spec, val.features, val.lengths, settings.dynamics.tail_ticks)
     v_record = simulate(spec, v_counts, record=False)
     v_logits = v_record.vmem_out[np.arange(len(val)), v_read - 1] / conv.scales.out_scale
-    out = {"target": args.target, "seed": args.seed, "hidden": settings.hidden, "noise": args.noise, "l2": args.l2,
+    out = {"target": args.target, "seed": args.seed, "hidden": settings.hidden, "noise": args.noise,
+           "l2": args.l2,
            "members": args.members, "val_fraction": args.val_fraction,
            "dynamics": asdict(settings.dynamics),
            "ticks_per_step": spec.ticks_per_step, "fit": len(fit), "val": len(val), "test": len(test),
            "stages": {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
                                "best_epoch": s.best_epoch} for s in conv.stages},
            "spiking": spiking_test, "target_counts": conv.target_counts,
-           # the fine-tune's selection score on validation (accuracy - 0.01 x cross-entropy): compares settings
+           # the selection score on validation (accuracy - 0.01 x cross-entropy): compares settings
            "val_score": selection_score(v_logits, val.labels),
-           "trials": [{"target": t.target_counts, "spiking_val": round(t.spiking_val, 4)} for t in conv.trials],
+           "trials": [{"target": t.target_counts, "spiking_val": round(t.spiking_val, 4)}
+                      for t in conv.trials],
            "threshold": int(spec.threshold[0]),
            "weight_shifts": [spec.weight_shift_in, spec.weight_shift_rec, spec.weight_shift_out],
            "energy_uj_per_sequence": energy.energy_per_question_uj, "energy": asdict(energy),
@@ -222,9 +228,11 @@ def main_xylo(args) -> None:
         comparison = compare_with_xylosim(spec, counts)
         out["xylosim"] = {"examples": comparison.examples, "ticks": comparison.ticks,
                           "values_compared": sum(comparison.compared.values()),
-                          "mismatches": comparison.mismatches, "total_mismatches": comparison.total_mismatches,
+                          "mismatches": comparison.mismatches,
+                          "total_mismatches": comparison.total_mismatches,
                           "seconds": round(time.perf_counter() - t0, 1)}
-        print(f"xylosim: {comparison.total_mismatches} mismatches in {sum(comparison.compared.values())} values "
+        print(f"xylosim: {comparison.total_mismatches} mismatches in {sum(comparison.compared.values())} "
+              f"values "
               f"({comparison.examples} test utterances)")
     print(f"energy: {energy.energy_per_question_uj:.2f} µJ per utterance ({energy.basis})")
     out["seconds"] = round(time.perf_counter() - start, 1)

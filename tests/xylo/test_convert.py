@@ -55,8 +55,9 @@ def _spec(seed: int, dynamics: XyloDynamics, hidden: int = 10, vocab: int = 12):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("dynamics", [XyloDynamics(), XyloDynamics(dash_syn=2, dash_mem=1, dash_syn_out=3,
-                                                                   dash_mem_out=4, tail_ticks=2, ticks_per_step=2)])
+@pytest.mark.parametrize("dynamics", [XyloDynamics(),
+                                      XyloDynamics(dash_syn=2, dash_mem=1, dash_syn_out=3, dash_mem_out=4,
+                                                   tail_ticks=2, ticks_per_step=2)])
 def test_chip_forward_is_the_simulator(seed, dynamics):
     """The fine-tune's forward values equal the simulator's output Vmem at the read tick, bit for bit."""
     _, _, scales, spec = _spec(seed, dynamics)

@@ -68,11 +68,17 @@ def test_encoder_rounds_and_clips_to_the_chip_counts():
     _, _, spec, _ = _spec(0, XyloDynamics())
     spec = replace(spec, feature_weights=np.eye(5, 16) * 2.0, feature_bias=np.full(16, 0.5))
     counts = encode_features(spec, np.array([[-3.0, 0.0, 1.6, 7.0, 40.0]]))
-    assert counts[0, :5].tolist() == [0, 0, 4, 14, 15]  # round(-5.5)→0, round(0.5)=0 (half to even), …, clip 15
+    assert counts[0, :5].tolist() == [
+        0,
+        0,
+        4,
+        14,
+        15,
+    ]  # round(-5.5)→0, round(0.5)=0 (half to even), …, clip 15
     assert counts[0, 5:].tolist() == [0] * 11
     with pytest.raises(HardwareLimitError, match="F = 5"):
         encode_features(spec, np.zeros((2, 4)))
-    with pytest.raises(HardwareLimitError, match="feature_weights and feature_bias"):
+    with pytest.raises(HardwareLimitError, match="feature_weights and feature_bias come together"):
         replace(spec, feature_bias=None)
     with pytest.raises(HardwareLimitError, match=r"feature_weights must be \(F, Nin\)"):
         replace(spec, feature_weights=np.zeros((5, 15)))
@@ -87,15 +93,18 @@ def test_rasters_repeat_each_frame_and_end_with_blank_ticks():
     frames = encode_features(spec, data.features)
     assert np.array_equal(counts[:, 0], frames[:, 0]) and np.array_equal(counts[:, 1], frames[:, 0])
     for b, n in enumerate(data.lengths):
-        assert not counts[b, 2 * n:].any()
+        assert not counts[b, 2 * n :].any()
 
 
 def test_validate_enforces_the_imu_layout():
     """Xylo IMU: input only to the first 128 hidden neurons, outputs only from the last 128."""
     _, _, spec, _ = _spec(0, XyloDynamics())
     n = 160
-    grow = {"weights_in": np.zeros((16, n, 1), np.int64), "weights_rec": np.zeros((n, n, 1), np.int64),
-            "weights_out": np.zeros((n, 3), np.int64)}
+    grow = {
+        "weights_in": np.zeros((16, n, 1), np.int64),
+        "weights_rec": np.zeros((n, n, 1), np.int64),
+        "weights_out": np.zeros((n, 3), np.int64),
+    }
     grow.update({name: np.ones(n, np.int64) for name in ("dash_mem", "dash_syn", "dash_syn_2", "threshold")})
     wide = replace(spec, bias=np.zeros(n, np.int64), **grow)
     validate(wide)
@@ -107,13 +116,17 @@ def test_validate_enforces_the_imu_layout():
     w_out[31, 0] = 1
     with pytest.raises(HardwareLimitError, match="last 128 hidden neurons may drive output.*neuron 31"):
         validate(replace(wide, weights_out=w_out))
-    validate(replace(wide, weights_out=np.pad(w_out[32:], ((32, 0), (0, 0)))))  # neuron 32 is the first allowed
+    validate(
+        replace(wide, weights_out=np.pad(w_out[32:], ((32, 0), (0, 0))))
+    )  # neuron 32 is the first allowed
 
 
 def test_masks_keep_a_wide_network_inside_the_imu_layout():
     inputs, outputs = layout_masks("xylo-imu", 160)
     assert inputs.sum() == 128 and inputs[:128].all() and outputs.sum() == 128 and outputs[32:].all()
-    assert all(m.all() for m in layout_masks("xylo-imu", 128)) and all(m.all() for m in layout_masks("xylo-audio2", 600))
+    assert all(m.all() for m in layout_masks("xylo-imu", 128)) and all(
+        m.all() for m in layout_masks("xylo-audio2", 600)
+    )
     _, _, spec, _ = _spec(2, XyloDynamics(), hidden=160)
     assert not spec.weights_in[:, 128:].any() and not spec.weights_out[:32].any()
     assert spec.weights_in[:, :128].any() and spec.weights_out[32:].any()
@@ -135,8 +148,10 @@ def test_limits_are_refused_before_training_with_the_limit_named():
 
 
 @pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("dynamics", [XyloDynamics(dash_mem=2),
-                                      XyloDynamics(dash_syn=2, dash_mem=1, tail_ticks=2, ticks_per_step=2)])
+@pytest.mark.parametrize(
+    "dynamics",
+    [XyloDynamics(dash_mem=2), XyloDynamics(dash_syn=2, dash_mem=1, tail_ticks=2, ticks_per_step=2)],
+)
 def test_chip_forward_is_the_simulator(seed, dynamics):
     """The fine-tune's forward values equal the simulator's output Vmem at the read tick, bit for bit."""
     rate, scales, spec, _ = _spec(seed, dynamics, hidden=12 + 4 * seed)
@@ -149,7 +164,9 @@ def test_chip_forward_is_the_simulator(seed, dynamics):
     expected = record.vmem_out[np.arange(len(read)), read - 1]
     assert np.array_equal(exact, expected)
     assert np.allclose(surrogate.detach().numpy(), expected, rtol=0, atol=1e-6)
-    assert np.array_equal(feature_chip_predict(spec, data, dynamics.tail_ticks), classify(record, "vmem_last", read))
+    assert np.array_equal(
+        feature_chip_predict(spec, data, dynamics.tail_ticks), classify(record, "vmem_last", read)
+    )
     assert record.spikes.sum() > 0 and counts.sum() > 0
 
 
@@ -164,10 +181,20 @@ def test_surrogate_gradient_reaches_the_encoder_and_every_layer():
 
 
 def _run(members: int = 1):
-    settings = XyloSettings(hidden=16, dynamics=XyloDynamics(dash_mem=2), target_counts=(8.0,), epochs=4,
-                            ft_epochs=1, seed=3)
-    return convert_features_for_xylo(_data(0, n=45), _data(1, n=18), _data(2, n=18), 5, ("a", "b", "c"),
-                                     "xylo-imu", settings, noise=0.2, members=members)
+    settings = XyloSettings(
+        hidden=16, dynamics=XyloDynamics(dash_mem=2), target_counts=(8.0,), epochs=4, ft_epochs=1, seed=3
+    )
+    return convert_features_for_xylo(
+        _data(0, n=45),
+        _data(1, n=18),
+        _data(2, n=18),
+        5,
+        ("a", "b", "c"),
+        "xylo-imu",
+        settings,
+        noise=0.2,
+        members=members,
+    )
 
 
 def test_the_chain_runs_every_stage_and_repeats_itself():

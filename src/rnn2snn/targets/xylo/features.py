@@ -65,8 +65,10 @@ class FeatureSet:
         f = np.asarray(self.features, np.float64)
         lengths, labels = np.asarray(self.lengths, np.int64), np.asarray(self.labels, np.int64)
         if f.ndim != 3 or lengths.shape != (len(f),) or labels.shape != (len(f),):
-            raise HardwareLimitError(f"FeatureSet: features must be (N, L, F) with lengths and labels (N,), "
-                                     f"found {f.shape}, {lengths.shape}, {labels.shape}")
+            raise HardwareLimitError(
+                f"FeatureSet: features must be (N, L, F) with lengths and labels (N,), "
+                f"found {f.shape}, {lengths.shape}, {labels.shape}"
+            )
         if len(f) and (lengths.min() < 1 or lengths.max() > f.shape[1]):
             raise HardwareLimitError(f"FeatureSet: lengths must lie in 1..{f.shape[1]}")
         if not np.all(np.isfinite(f)):
@@ -85,7 +87,7 @@ class FeatureSet:
 
 
 def check_feature_limits(chip: str | XyloChip, n_features: int, hidden: int, n_classes: int) -> XyloChip:
-    """``chip`` if a dense network of ``hidden`` neurons for ``n_classes`` fits it, else an error naming the limit.
+    """``chip`` if a dense network of ``hidden`` neurons for ``n_classes`` fits, else the limit named.
 
     Run before training: 9 classes on Xylo Audio 2 (8 outputs) are refused here, not after an hour.
     """
@@ -94,17 +96,23 @@ def check_feature_limits(chip: str | XyloChip, n_features: int, hidden: int, n_c
     if n_features < 1:
         raise HardwareLimitError(f"n_features = {n_features}: the feature encoder needs at least one feature")
     if n_classes > chip.n_outputs:
-        raise HardwareLimitError(f"{where} has {chip.n_outputs} output neurons; {n_classes} classes need one "
-                                 f"each (the readout is on the chip)")
+        raise HardwareLimitError(
+            f"{where} has {chip.n_outputs} output neurons; {n_classes} classes need one "
+            f"each (the readout is on the chip)"
+        )
     if hidden > chip.n_hidden:
         raise HardwareLimitError(f"{where} has {chip.n_hidden} hidden neurons; settings.hidden = {hidden}")
     if hidden > chip.max_fanout:
-        raise HardwareLimitError(f"{where}: a dense recurrent layer of settings.hidden = {hidden} neurons needs "
-                                 f"a fan-out of {hidden}; the chip's limit is {chip.max_fanout} a neuron")
+        raise HardwareLimitError(
+            f"{where}: a dense recurrent layer of settings.hidden = {hidden} neurons needs "
+            f"a fan-out of {hidden}; the chip's limit is {chip.max_fanout} a neuron"
+        )
     if hidden * hidden > chip.recurrent_memory:
-        raise HardwareLimitError(f"{where}: a dense recurrent layer of settings.hidden = {hidden} neurons has "
-                                 f"{hidden * hidden} (source, target) pairs; the chip's recurrent memory "
-                                 f"holds {chip.recurrent_memory}")
+        raise HardwareLimitError(
+            f"{where}: a dense recurrent layer of settings.hidden = {hidden} neurons has "
+            f"{hidden * hidden} (source, target) pairs; the chip's recurrent memory "
+            f"holds {chip.recurrent_memory}"
+        )
     return chip
 
 
@@ -125,7 +133,9 @@ def normalisation(data: FeatureSet) -> tuple[np.ndarray, np.ndarray]:
 class _Encoder(nn.Module):
     """The host's feature map in normalised units; :meth:`folded` gives it in raw units for the spec."""
 
-    def __init__(self, n_features: int, n_inputs: int, mean: np.ndarray, std: np.ndarray, gen, noise: float = 0.0):
+    def __init__(
+        self, n_features: int, n_inputs: int, mean: np.ndarray, std: np.ndarray, gen, noise: float = 0.0
+    ):
         super().__init__()
         self.noise = float(noise)
         self.register_buffer("mean", torch.as_tensor(mean, dtype=DTYPE))
@@ -154,11 +164,22 @@ class _Encoder(nn.Module):
 
 
 class RateFeatureXylo(nn.Module):
-    """Stage 1 for features: :class:`~rnn2snn.targets.xylo.train.RateXylo`'s neuron behind a learned feature map."""
+    """Stage 1 for features: :class:`~rnn2snn.targets.xylo.train.RateXylo`'s neuron behind a learned map."""
 
-    def __init__(self, n_features: int, hidden: int, classes: int, dynamics: XyloDynamics, mean: np.ndarray,
-                 std: np.ndarray, chip: str | XyloChip, n_inputs: int = 16, seed: int = 0, noise: float = 0.0,
-                 members: int = 1):
+    def __init__(
+        self,
+        n_features: int,
+        hidden: int,
+        classes: int,
+        dynamics: XyloDynamics,
+        mean: np.ndarray,
+        std: np.ndarray,
+        chip: str | XyloChip,
+        n_inputs: int = 16,
+        seed: int = 0,
+        noise: float = 0.0,
+        members: int = 1,
+    ):
         super().__init__()
         if members < 1 or hidden % members:
             raise HardwareLimitError(f"members = {members} must be >= 1 and divide hidden = {hidden}")
@@ -167,9 +188,11 @@ class RateFeatureXylo(nn.Module):
         self.dynamics = dynamics
         self.encoder = _Encoder(n_features, n_inputs, mean, std, gen, noise)
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
-        self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE) * 0.5 / hidden ** 0.5)
+        self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE) * 0.5 / hidden**0.5)
         self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
-        self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE) * 0.1 / hidden ** 0.5)
+        self.w_out = nn.Parameter(
+            torch.randn(hidden, classes, generator=gen, dtype=DTYPE) * 0.1 / hidden**0.5
+        )
         in_mask, out_mask = layout_masks(chip, hidden)
         self.register_buffer("in_mask", torch.as_tensor(in_mask, dtype=DTYPE))
         self.register_buffer("out_mask", torch.as_tensor(out_mask, dtype=DTYPE))
@@ -183,14 +206,18 @@ class RateFeatureXylo(nn.Module):
         """
         dyn = self.dynamics
         x_all = self.encoder(torch.as_tensor(frames, dtype=DTYPE), lengths)
-        w_in, w_out, w_rec = self.w_in * self.in_mask, self.w_out * self.out_mask[:, None], self.w_rec * self.rec_mask
+        w_in, w_out, w_rec = (
+            self.w_in * self.in_mask,
+            self.w_out * self.out_mask[:, None],
+            self.w_rec * self.rec_mask,
+        )
         n_batch, n_steps = x_all.shape[:2]
         n_m = self.members
         w_out_m = w_out.reshape(n_m, -1, w_out.shape[1])
         k = dyn.ticks_per_step
         read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
-        lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
-        lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
+        lam, mu = 1 - 2.0**-dyn.dash_syn, 1 - 2.0**-dyn.dash_mem
+        lam_o, mu_o = 1 - 2.0**-dyn.dash_syn_out, 1 - 2.0**-dyn.dash_mem_out
         n_hidden, n_out = w_out.shape
         zeros = torch.zeros(n_batch, n_hidden, dtype=DTYPE)
         isyn, v, h = zeros, zeros, zeros
@@ -226,12 +253,18 @@ class RateFeatureXylo(nn.Module):
 
     def export(self) -> FloatXylo:
         """The float network (masked weights) in :func:`~rnn2snn.targets.xylo.convert.choose_scales`' form."""
+
         def arr(p):
             return p.detach().numpy().copy()
 
-        return FloatXylo(encoder=np.zeros((1, self.w_in.shape[0])), w_in=arr(self.w_in * self.in_mask),
-                         w_rec=arr(self.w_rec * self.rec_mask), bias=arr(self.bias), w_out=arr(self.w_out * self.out_mask[:, None]),
-                         dynamics=self.dynamics)
+        return FloatXylo(
+            encoder=np.zeros((1, self.w_in.shape[0])),
+            w_in=arr(self.w_in * self.in_mask),
+            w_rec=arr(self.w_rec * self.rec_mask),
+            bias=arr(self.bias),
+            w_out=arr(self.w_out * self.out_mask[:, None]),
+            dynamics=self.dynamics,
+        )
 
 
 def member_mask(hidden: int, members: int) -> np.ndarray:
@@ -240,8 +273,9 @@ def member_mask(hidden: int, members: int) -> np.ndarray:
     return (block[:, None] == block[None, :]).astype(np.float64)
 
 
-def features_to_spec(model: RateFeatureXylo, scales: Scales, chip: str = "xylo-imu",
-                     classes: tuple[str, ...] = ()) -> XyloSpec:
+def features_to_spec(
+    model: RateFeatureXylo, scales: Scales, chip: str = "xylo-imu", classes: tuple[str, ...] = ()
+) -> XyloSpec:
     """The rounded spec of ``model`` at ``scales`` with its feature encoder, validated against ``chip``."""
     dyn, net = model.dynamics, model.export()
     c, th, k = scales.activity, scales.threshold, scales.out_scale
@@ -251,19 +285,31 @@ def features_to_spec(model: RateFeatureXylo, scales: Scales, chip: str = "xylo-i
         weights_in=_int8(net.w_in * c * th, scales.weight_shift_in, "weights_in")[:, :, None],
         weights_rec=_int8(net.w_rec * th, scales.weight_shift_rec, "weights_rec")[:, :, None],
         weights_out=_int8(net.w_out / c * k, scales.weight_shift_out, "weights_out"),
-        dash_mem=np.full(n_hidden, dyn.dash_mem), dash_syn=np.full(n_hidden, dyn.dash_syn),
-        dash_syn_2=np.full(n_hidden, dyn.dash_syn), threshold=np.full(n_hidden, th),
+        dash_mem=np.full(n_hidden, dyn.dash_mem),
+        dash_syn=np.full(n_hidden, dyn.dash_syn),
+        dash_syn_2=np.full(n_hidden, dyn.dash_syn),
+        threshold=np.full(n_hidden, th),
         bias=np.clip(np.round(net.bias * c * th), -STATE_MAX - 1, STATE_MAX).astype(np.int64),
-        dash_mem_out=np.full(n_out, dyn.dash_mem_out), dash_syn_out=np.full(n_out, dyn.dash_syn_out),
-        threshold_out=np.full(n_out, STATE_MAX), bias_out=np.zeros(n_out, np.int64),
-        weight_shift_in=scales.weight_shift_in, weight_shift_rec=scales.weight_shift_rec,
-        weight_shift_out=scales.weight_shift_out, chip=get_chip(chip).name, readout=dyn.readout,
-        ticks_per_step=dyn.ticks_per_step, classes=classes, feature_weights=weights, feature_bias=bias)
+        dash_mem_out=np.full(n_out, dyn.dash_mem_out),
+        dash_syn_out=np.full(n_out, dyn.dash_syn_out),
+        threshold_out=np.full(n_out, STATE_MAX),
+        bias_out=np.zeros(n_out, np.int64),
+        weight_shift_in=scales.weight_shift_in,
+        weight_shift_rec=scales.weight_shift_rec,
+        weight_shift_out=scales.weight_shift_out,
+        chip=get_chip(chip).name,
+        readout=dyn.readout,
+        ticks_per_step=dyn.ticks_per_step,
+        classes=classes,
+        feature_weights=weights,
+        feature_bias=bias,
+    )
     return validate(spec)
 
 
-def feature_rasters(spec: XyloSpec, frames: np.ndarray, lengths: np.ndarray, tail_ticks: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def feature_rasters(
+    spec: XyloSpec, frames: np.ndarray, lengths: np.ndarray, tail_ticks: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Input event counts (B, T, Nin) of raw frames (B, L, F) through the spec's encoder, and the read ticks.
 
     Each frame takes ``ticks_per_step`` ticks with the same counts; after a sequence's
@@ -278,14 +324,18 @@ def feature_rasters(spec: XyloSpec, frames: np.ndarray, lengths: np.ndarray, tai
     return raster, lengths * spec.ticks_per_step + tail_ticks
 
 
-def feature_chip_predict(spec: XyloSpec, data: FeatureSet, tail_ticks: int, batch_size: int = 256) -> np.ndarray:
+def feature_chip_predict(
+    spec: XyloSpec, data: FeatureSet, tail_ticks: int, batch_size: int = 256
+) -> np.ndarray:
     """The classes the chip reads for ``data`` (our simulator, on-chip ``vmem_last`` readout)."""
     preds = []
     for start in range(0, len(data.labels), batch_size):
         idx = np.arange(start, min(len(data.labels), start + batch_size))
         frames, lengths, _ = _trimmed(data, idx)
         counts, read = feature_rasters(spec, frames, lengths, tail_ticks)
-        preds.append(classify(simulate(spec, counts, record=False, batch_size=batch_size), spec.readout, read))
+        preds.append(
+            classify(simulate(spec, counts, record=False, batch_size=batch_size), spec.readout, read)
+        )
     return np.concatenate(preds)
 
 
@@ -306,12 +356,19 @@ class ChipFeatureXylo(nn.Module):
     def __init__(self, spec: XyloSpec, rate: RateFeatureXylo, out_scale: float):
         super().__init__()
         if spec.n_synapses != 1 or spec.feature_weights is None or len(np.unique(spec.threshold)) != 1:
-            raise HardwareLimitError("ChipFeatureXylo trains one-synapse specs with a feature encoder and one "
-                                     "hidden threshold")
+            raise HardwareLimitError(
+                "ChipFeatureXylo trains one-synapse specs with a feature encoder and one hidden threshold"
+            )
         self.template, self.dynamics, self.out_scale = spec, rate.dynamics, float(out_scale)
         self.threshold = int(spec.threshold[0])
-        self.encoder = _Encoder(spec.feature_weights.shape[0], spec.n_inputs, rate.encoder.mean.numpy(),
-                                rate.encoder.std.numpy(), torch.Generator().manual_seed(0), 0.0)
+        self.encoder = _Encoder(
+            spec.feature_weights.shape[0],
+            spec.n_inputs,
+            rate.encoder.mean.numpy(),
+            rate.encoder.std.numpy(),
+            torch.Generator().manual_seed(0),
+            0.0,
+        )
         self.encoder.load_state_dict(rate.encoder.state_dict())
         self.noise = rate.encoder.noise
         self.register_buffer("in_mask", rate.in_mask.clone())
@@ -328,21 +385,32 @@ class ChipFeatureXylo(nn.Module):
 
     def integers(self) -> dict[str, torch.Tensor]:
         """The chip's integers now (float tensors holding integers; the layout masks applied)."""
+
         def q(p, scale, low, high):
             return ste_round((p * scale).clamp(low, high))
 
-        return {"w_in": q(self.p_in, 127, -128, 127) * self.in_mask,
-                "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
-                "w_out": q(self.p_out, 127, -128, 127) * self.out_mask[:, None],
-                "bias": q(self.p_bias, self.threshold, -STATE_MAX - 1, STATE_MAX)}
+        return {
+            "w_in": q(self.p_in, 127, -128, 127) * self.in_mask,
+            "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
+            "w_out": q(self.p_out, 127, -128, 127) * self.out_mask[:, None],
+            "bias": q(self.p_bias, self.threshold, -STATE_MAX - 1, STATE_MAX),
+        }
 
     def spec(self) -> XyloSpec:
         """The spec these latents round to, validated against the chip."""
         ints = {key: value.detach().numpy().astype(np.int64) for key, value in self.integers().items()}
         weights, bias = self.encoder.folded()
-        return validate(replace(self.template, weights_in=ints["w_in"][:, :, None],
-                                weights_rec=ints["w_rec"][:, :, None], weights_out=ints["w_out"],
-                                bias=ints["bias"], feature_weights=weights, feature_bias=bias))
+        return validate(
+            replace(
+                self.template,
+                weights_in=ints["w_in"][:, :, None],
+                weights_rec=ints["w_rec"][:, :, None],
+                weights_out=ints["w_out"],
+                bias=ints["bias"],
+                feature_weights=weights,
+                feature_bias=bias,
+            )
+        )
 
     def forward(self, frames: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         """(output ``Vmem`` at the read tick with surrogate gradients, the same values exactly)."""
@@ -352,7 +420,10 @@ class ChipFeatureXylo(nn.Module):
         core = Core.from_spec(spec)
         frames = np.asarray(frames, np.float64)
         if self.training and self.noise > 0:  # the rate model's augmentation, in raw units
-            frames = frames + self.noise * self.encoder.std.numpy() * torch.randn(frames.shape, dtype=DTYPE).numpy()
+            frames = (
+                frames
+                + self.noise * self.encoder.std.numpy() * torch.randn(frames.shape, dtype=DTYPE).numpy()
+            )
         lengths = np.asarray(lengths, np.int64)
         n_batch, n_steps = frames.shape[:2]
         k = dyn.ticks_per_step
@@ -360,11 +431,11 @@ class ChipFeatureXylo(nn.Module):
         valid = np.arange(n_steps)[None, :] < lengths[:, None]
         x_np = encode_features(spec, frames) * valid[..., None]
         x_all = _inject(self.encoder(torch.as_tensor(frames, dtype=DTYPE), lengths), x_np)
-        w_in = ints["w_in"] * 2.0 ** t_spec.weight_shift_in
-        w_rec = ints["w_rec"] * 2.0 ** t_spec.weight_shift_rec
-        w_out = ints["w_out"] * 2.0 ** t_spec.weight_shift_out
-        lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
-        lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
+        w_in = ints["w_in"] * 2.0**t_spec.weight_shift_in
+        w_rec = ints["w_rec"] * 2.0**t_spec.weight_shift_rec
+        w_out = ints["w_out"] * 2.0**t_spec.weight_shift_out
+        lam, mu = 1 - 2.0**-dyn.dash_syn, 1 - 2.0**-dyn.dash_mem
+        lam_o, mu_o = 1 - 2.0**-dyn.dash_syn_out, 1 - 2.0**-dyn.dash_mem_out
         theta = torch.tensor(float(self.threshold), dtype=DTYPE)
         state = State.zeros(core, n_batch)
         zeros = torch.zeros(n_batch, spec.n_hidden, dtype=DTYPE)
@@ -392,18 +463,26 @@ class ChipFeatureXylo(nn.Module):
 def quantised_rate(spec: XyloSpec, rate: RateFeatureXylo, out_scale: float) -> RateFeatureXylo:
     """The rate model holding the spec's integers (real counts, rounded weights): the quantised stage."""
     th = float(spec.threshold[0])
-    model = RateFeatureXylo(spec.feature_weights.shape[0], spec.n_hidden, spec.n_outputs, rate.dynamics,
-                            rate.encoder.mean.numpy(), rate.encoder.std.numpy(), spec.chip, spec.n_inputs,
-                            members=rate.members)
+    model = RateFeatureXylo(
+        spec.feature_weights.shape[0],
+        spec.n_hidden,
+        spec.n_outputs,
+        rate.dynamics,
+        rate.encoder.mean.numpy(),
+        rate.encoder.std.numpy(),
+        spec.chip,
+        spec.n_inputs,
+        members=rate.members,
+    )
     model.encoder.load_state_dict(rate.encoder.state_dict())
 
     def set_(param, values):
         param.data = torch.as_tensor(np.asarray(values, np.float64), dtype=DTYPE)
 
-    set_(model.w_in, spec.weights_in[:, :, 0] * 2.0 ** spec.weight_shift_in / th)
-    set_(model.w_rec, spec.weights_rec[:, :, 0] * 2.0 ** spec.weight_shift_rec / th)
+    set_(model.w_in, spec.weights_in[:, :, 0] * 2.0**spec.weight_shift_in / th)
+    set_(model.w_rec, spec.weights_rec[:, :, 0] * 2.0**spec.weight_shift_rec / th)
     set_(model.bias, spec.bias / th)
-    set_(model.w_out, spec.weights_out * 2.0 ** spec.weight_shift_out / out_scale)
+    set_(model.w_out, spec.weights_out * 2.0**spec.weight_shift_out / out_scale)
     return model
 
 
@@ -439,21 +518,32 @@ def _chip_score(model: ChipFeatureXylo, data: FeatureSet) -> float:
 
 def _l2_loss(l2: float):
     """The rate loss plus ``l2`` × the mean square of the network's weights (thresholds per event)."""
+
     def loss(model, frames, lengths, labels):
         each = model(frames, lengths, each=True)  # every member learns the task on its own (an ensemble)
         ce = torch.stack([nn.functional.cross_entropy(logits, labels) for logits in each]).mean()
         right = int((each.sum(0).argmax(1) == labels).sum())
         if l2 > 0:
-            ce = ce + l2 * sum((w ** 2).mean() for w in (model.w_in, model.w_rec, model.w_out))
+            ce = ce + l2 * sum((w**2).mean() for w in (model.w_in, model.w_rec, model.w_out))
         return ce, right
 
     return loss
 
 
-def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet | None, n_features: int,
-                              classes: tuple[str, ...], chip: str = "xylo-imu",
-                              settings: XyloSettings = XyloSettings(), log=None, *, noise: float = 0.0,
-                              l2: float = 0.0, members: int = 1) -> XyloConversion:
+def convert_features_for_xylo(
+    fit: FeatureSet,
+    val: FeatureSet,
+    test: FeatureSet | None,
+    n_features: int,
+    classes: tuple[str, ...],
+    chip: str = "xylo-imu",
+    settings: XyloSettings = XyloSettings(),
+    log=None,
+    *,
+    noise: float = 0.0,
+    l2: float = 0.0,
+    members: int = 1,
+) -> XyloConversion:
     """:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` for feature frames: the same stages, one chain.
 
     Limits are checked first (classes, hidden size, dense recurrence). Stages: ``float``
@@ -468,15 +558,17 @@ def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet
     """
     chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes))
     if fit.features.shape[2] != n_features:
-        raise HardwareLimitError(f"n_features = {n_features} but the fit set's frames have "
-                                 f"{fit.features.shape[2]} features")
+        raise HardwareLimitError(
+            f"n_features = {n_features} but the fit set's frames have {fit.features.shape[2]} features"
+        )
     say = log or (lambda *a, **k: None)
     dyn = settings.dynamics
     stages: list[XyloStage] = []
 
     def measure(name, accuracy_of, seconds=0.0, best_epoch=None):
-        row = XyloStage(name, accuracy_of(val), None if test is None else accuracy_of(test), round(seconds, 1),
-                        best_epoch)
+        row = XyloStage(
+            name, accuracy_of(val), None if test is None else accuracy_of(test), round(seconds, 1), best_epoch
+        )
         stages.append(row)
         shown = "" if row.test is None else f"  test {row.test:.4f}"
         say(f"{name:>26}: val {row.val:.4f}{shown}")
@@ -486,12 +578,28 @@ def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet
     for name, value in (("noise", noise), ("l2", l2)):
         if not value >= 0:
             raise HardwareLimitError(f"{name} = {value} must be >= 0")
-    rate = RateFeatureXylo(n_features, settings.hidden, len(classes), dyn, mean, std, chip_, seed=settings.seed,
-                           noise=noise, members=members)
+    rate = RateFeatureXylo(
+        n_features,
+        settings.hidden,
+        len(classes),
+        dyn,
+        mean,
+        std,
+        chip_,
+        seed=settings.seed,
+        noise=noise,
+        members=members,
+    )
     # every epoch runs (patience = epochs): the score's best epoch is kept
-    fit_float = _fit(rate, _l2_loss(l2), _rate_score, fit, val,
-                     FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed, patience=settings.epochs),
-                     log)
+    fit_float = _fit(
+        rate,
+        _l2_loss(l2),
+        _rate_score,
+        fit,
+        val,
+        FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed, patience=settings.epochs),
+        log,
+    )
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
     ranges = state_ranges(rate, fit)
@@ -511,12 +619,25 @@ def convert_features_for_xylo(fit: FeatureSet, val: FeatureSet, test: FeatureSet
 
     t0 = time.perf_counter()
     chip_model = ChipFeatureXylo(spec, rate, scales.out_scale)
-    config = FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed,
-                       patience=settings.ft_patience)
+    config = FitConfig(
+        epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed, patience=settings.ft_patience
+    )
     fit_chip = _fit(chip_model, _chip_loss, _chip_score, fit, val, config, log)
     spec = chip_model.spec()
-    measure("spiking", lambda d: feature_chip_accuracy(spec, d, dyn.tail_ticks), time.perf_counter() - t0,
-            fit_chip.best_epoch)
-    return XyloConversion(spec=spec, settings=settings, stages=tuple(stages), scales=scales, target_counts=target,
-                          trials=tuple(trials), float_ranges=ranges, float_history=tuple(fit_float.history),
-                          finetune_history=tuple(fit_chip.history))
+    measure(
+        "spiking",
+        lambda d: feature_chip_accuracy(spec, d, dyn.tail_ticks),
+        time.perf_counter() - t0,
+        fit_chip.best_epoch,
+    )
+    return XyloConversion(
+        spec=spec,
+        settings=settings,
+        stages=tuple(stages),
+        scales=scales,
+        target_counts=target,
+        trials=tuple(trials),
+        float_ranges=ranges,
+        float_history=tuple(fit_float.history),
+        finetune_history=tuple(fit_chip.history),
+    )

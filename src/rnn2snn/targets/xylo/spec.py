@@ -133,7 +133,7 @@ def _as_int(value, name: str) -> np.ndarray:
 def _as_real(value, name: str) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype.kind not in "iuf" or not np.all(np.isfinite(array)):
-        raise HardwareLimitError(f"Xylo spec: {name} must hold finite real numbers, found dtype {array.dtype}")
+        raise HardwareLimitError(f"Xylo spec: {name} must hold finite real numbers (dtype {array.dtype})")
     return array.astype(np.float64)
 
 
@@ -176,10 +176,10 @@ def _check_shapes(spec: XyloSpec) -> None:
                                  f"(V, {spec.ticks_per_step}, {n_in}), found {table.shape}")
     fw, fb = spec.feature_weights, spec.feature_bias
     if (fw is None) != (fb is None):
-        raise HardwareLimitError("Xylo spec: feature_weights and feature_bias come together (both or neither)")
+        raise HardwareLimitError("Xylo spec: feature_weights and feature_bias come together (both or none)")
     if fw is not None and (fw.ndim != 2 or fw.shape[1] != n_in or fb.shape != (n_in,)):
-        raise HardwareLimitError(f"Xylo spec: feature_weights must be (F, Nin) = (F, {n_in}) and feature_bias "
-                                 f"({n_in},), found {fw.shape} and {fb.shape}")
+        raise HardwareLimitError(f"Xylo spec: feature_weights must be (F, Nin) = (F, {n_in}) and "
+                                 f"feature_bias ({n_in},), found {fw.shape} and {fb.shape}")
     if spec.classes and len(spec.classes) != w_out.shape[1]:
         raise HardwareLimitError(f"Xylo spec: {len(spec.classes)} class names for {w_out.shape[1]} "
                                  f"output neurons")
