@@ -373,7 +373,7 @@ def _chip_loss(model: ChipXylo, tokens, lengths, labels):
 
 
 def chip_predict(spec: XyloSpec, data, tail_ticks: int, batch_size: int = 256) -> np.ndarray:
-    """The classes the chip reads for ``data``: :func:`~rnn2snn.targets.xylo.simulate.simulate`, then classify."""
+    """The classes the chip reads for ``data``: our simulator, then the spec's readout."""
     preds = []
     for start in range(0, len(data.labels), batch_size):
         idx = np.arange(start, min(len(data.labels), start + batch_size))
