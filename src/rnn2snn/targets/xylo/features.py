@@ -504,15 +504,29 @@ def selection_score(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(logits.argmax(axis=1) == labels)) - LOSS_TIE_BREAK * loss
 
 
+def _evaluated(model: nn.Module, run):
+    """``run()`` with ``model`` in eval mode (no training noise), its mode restored after.
+
+    Why: train.py's loop scores the start (epoch 0) before its first ``model.train()``, and
+    a fresh module is in training mode; the start must be scored as the epochs are.
+    """
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return run()
+    finally:
+        model.train(was)
+
+
 def _rate_score(model: RateFeatureXylo, data: FeatureSet) -> float:
-    with torch.no_grad():
-        return selection_score(model(data.features, data.lengths).numpy(), data.labels)
+    logits = _evaluated(model, lambda: model(data.features, data.lengths))
+    return selection_score(logits.numpy(), data.labels)
 
 
 def _chip_score(model: ChipFeatureXylo, data: FeatureSet) -> float:
     """The score of the chip's own output ``Vmem`` (the tick's exact values) in logit units."""
-    with torch.no_grad():
-        _, exact = model(data.features, data.lengths)
+    _, exact = _evaluated(model, lambda: model(data.features, data.lengths))
     return selection_score(exact / model.out_scale, data.labels)
 
 
