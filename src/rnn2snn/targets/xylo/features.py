@@ -339,6 +339,13 @@ def feature_chip_predict(
     return np.concatenate(preds)
 
 
+def feature_chip_score(spec: XyloSpec, data: FeatureSet, tail_ticks: int, out_scale: float) -> float:
+    """:func:`selection_score` of the chip's output ``Vmem`` at the read tick (``out_scale`` per logit)."""
+    counts, read = feature_rasters(spec, data.features, data.lengths, tail_ticks)
+    vmem = simulate(spec, counts, record=False).vmem_out[np.arange(len(read)), read - 1]
+    return selection_score(vmem / out_scale, data.labels)
+
+
 def feature_chip_accuracy(spec: XyloSpec, data: FeatureSet, tail_ticks: int) -> float:
     return float(np.mean(feature_chip_predict(spec, data, tail_ticks) == data.labels))
 
@@ -622,10 +629,11 @@ def convert_features_for_xylo(
         scales = choose_scales(rate.export(), ranges, target)
         spec = features_to_spec(rate, scales, chip_.name, tuple(classes))
         accuracy = feature_chip_accuracy(spec, val, dyn.tail_ticks)
+        score = feature_chip_score(spec, val, dyn.tail_ticks, scales.out_scale)
         trials.append(ScaleTrial(target, accuracy, scales))
-        say(f"  target {target}: {scales}  spiking val {accuracy:.4f}")
-        if best is None or accuracy > best[0]:
-            best = (accuracy, target, scales, spec)
+        say(f"  target {target}: {scales}  spiking val {accuracy:.4f} (score {score:.6f})")
+        if best is None or score > best[0]:  # accuracy, ties broken by the cross-entropy
+            best = (score, target, scales, spec)
     _, target, scales, spec = best
     quant = quantised_rate(spec, rate, scales.out_scale)
     measure("quantised", lambda d: rate_accuracy(quant, d))
