@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--targets", default="4,8,16", help="Xylo: activity scales to try (validation picks)")
     parser.add_argument("--noise", type=float, default=0.2, help="Xylo: training noise (feature std devs)")
     parser.add_argument("--l2", type=float, default=0.0, help="Xylo: float-stage weight penalty")
-    parser.add_argument("--members", type=int, default=1, help="Xylo: independent networks side by side")
+    parser.add_argument("--members", type=int, default=2, help="Xylo: independent networks side by side")
     parser.add_argument("--val-fraction", type=float, default=0.15, help="validation share of training")
     parser.add_argument("--dash-syn", type=int, default=1, help="Xylo: hidden synaptic decay shift")
     parser.add_argument("--dash-mem", type=int, default=2, help="Xylo: hidden membrane decay shift")
