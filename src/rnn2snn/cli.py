@@ -211,7 +211,10 @@ def _reproduce_xylo(args, config, start) -> int:
 
     settings = _xylo_settings(args)
     # the split and vocabulary settings, checked as for any run (the sizes are Xylo's, checked above)
-    base = replace(config, target="truenorth", hidden_dim=16, proj_dim=48)
+    from rnn2snn.presets import get_preset
+
+    base = replace(config, target="truenorth", hidden_dim=16, proj_dim=48,
+                   spiking=get_preset(args.preset or "paper").spiking)
     check_pipeline_config(base)
     out = check_output_dir(args.out, "run")
     _HELD.append(lock_folder(out))

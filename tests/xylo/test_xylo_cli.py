@@ -223,3 +223,16 @@ def test_chip_config_needs_samna_and_says_so():
 
     with pytest.raises(XylosimUnavailableError, match="samna"):
         chip_config(random_spec(np.random.default_rng(0), n_hidden=4, n_outputs=2))
+
+
+def test_verify_without_xylosim_names_the_install(run, files, monkeypatch, capsys):
+    import rnn2snn.targets.xylo.xylosim_run as xr
+
+    def missing(chip="xylo-audio2"):
+        raise xr.XylosimUnavailableError(f"running xylosim needs rockpool 3.1.0 and xylosim 0.1.3 (no module "
+                                         f"named 'xylosim'); install them with: {xr.INSTALL}")
+
+    monkeypatch.setattr(xr, "xylosim_class", missing)
+    train, test = files
+    assert main(["verify", "--model", str(run / "model"), "--train", str(train), "--test", str(test)]) == 2
+    assert 'pip install -e ".[xylo]"' in capsys.readouterr().err

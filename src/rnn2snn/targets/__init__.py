@@ -12,6 +12,7 @@ import importlib
 
 from rnn2snn.errors import Rnn2SnnError
 from rnn2snn.program.constraints import TargetConstraints
+from rnn2snn.program.spec import SpikingProgram
 from rnn2snn.targets.base import Exported, Target
 
 #: Name → the module that defines its ``TARGET`` (imported on first use).
@@ -34,7 +35,7 @@ def get_target(name: str) -> Target:
 def runs_pipeline(name: str) -> bool:
     """Whether the TrueNorth-class pipeline (:func:`rnn2snn.pipeline.run_pipeline`) converts for
     target ``name``; a chip with its own program (Xylo) has its own chain instead."""
-    return get_target(name).constraints is not None
+    return get_target(name).program_type is SpikingProgram
 
 
 def constraints_of(config) -> TargetConstraints:
@@ -47,7 +48,7 @@ def constraints_of(config) -> TargetConstraints:
         raise ParameterError("target", f"target must be one of {', '.join(map(repr, TARGETS))}, "
                                        f"got {name!r}")
     target = get_target(name)
-    if target.constraints is None:
+    if target.program_type is not SpikingProgram:
         raise ParameterError("target", f"target={name!r}: {name} has its own train-and-constrain chain "
                                        f"(rnn2snn reproduce --target {name}, or "
                                        f"rnn2snn.targets.xylo.method.convert_for_xylo); this pipeline "

@@ -2,12 +2,12 @@
 
 A target takes the converted program (:class:`~rnn2snn.program.spec.SpikingProgram`) and
 nothing else (a chip with a program of its own, such as Xylo's
-:class:`~rnn2snn.targets.xylo.spec.XyloSpec`, names it in :attr:`Target.program_type` and
-has no TrueNorth-class constraints). It states its constraints for train-and-constrain (with
-the neuron semantics its timing needs,
-:meth:`~rnn2snn.program.constraints.TargetConstraints.timing`), and four jobs: write the
-program as its file, run such a file on input levels, verify the file against the program's
-own simulation, estimate power.
+:class:`~rnn2snn.targets.xylo.spec.XyloSpec`, names it in :attr:`Target.program_type`;
+the TrueNorth-class pipeline then refuses it, and its constraints only describe the
+chip). It states its constraints for train-and-constrain (with the neuron semantics its
+timing needs, :meth:`~rnn2snn.program.constraints.TargetConstraints.timing`), and four
+jobs: write the program as its file, run such a file on input levels, verify the file
+against the program's own simulation, estimate power.
 """
 
 from __future__ import annotations
@@ -49,13 +49,13 @@ class Target:
         window, for the source levels of :meth:`SpikingProgram.sources`.
     verify(program, inputs, lengths) → a record with ``ok`` (None: the target has none).
     power(program, sources, run_lengths) → a dict of power figures (None: none known).
-    program_type : what ``export``, ``verify`` and ``power`` take (the SpikingProgram, or the
-        chip's own program: then ``constraints`` is None, since the TrueNorth-class pipeline
-        does not convert for it, and the target's own chain does).
+    program_type : what ``export``, ``verify`` and ``power`` take: the SpikingProgram, or the
+        chip's own program (then the TrueNorth-class pipeline does not convert for it, the
+        target's own chain does, and ``constraints`` describes the chip's sizes in the same terms).
     """
 
     name: str
-    constraints: TargetConstraints | None
+    constraints: TargetConstraints
     file_name: str
     export: Callable[[SpikingProgram, Path, bool, str], Exported]
     run: Callable[[Path, np.ndarray, np.ndarray], np.ndarray]

@@ -15,7 +15,8 @@ import math
 from dataclasses import dataclass
 
 from rnn2snn.checks.params import ParameterLimitError, named
-from rnn2snn.targets.xylo.chips import XyloChip, get_chip
+from rnn2snn.program.constraints import TargetConstraints
+from rnn2snn.targets.xylo.chips import CHIPS, XyloChip, get_chip
 
 #: The input channels the chain drives: its rate model's encoder writes all of the chip's 16.
 CHAIN_INPUTS = 16
@@ -40,6 +41,22 @@ class XyloLimits:
     @property
     def max_classes(self) -> int:
         return self.chip.n_outputs  # one output neuron a class: the readout is on the chip
+
+
+def target_constraints(chip: XyloChip) -> TargetConstraints:
+    """The chip in :class:`TargetConstraints` terms, for a reader of every target's constraints: one
+    core of ``n_hidden`` neurons, each may read every input channel and hidden neuron, int8 weights
+    (256 levels, one axon type), subtractive reset, no negative floor (the 16-bit membrane keeps all
+    inhibition). The TrueNorth-class pipeline does not convert for Xylo (its program is a
+    :class:`~rnn2snn.targets.xylo.spec.XyloSpec`); :func:`check_run_sizes` checks a run."""
+    return TargetConstraints(name=chip.name, axons_per_core=chip.n_inputs + chip.n_hidden,
+                             neurons_per_core=chip.n_hidden, cores_per_chip=1, axon_types=1,
+                             weight_levels=1 << chip.weight_bits, negative_floor=False,
+                             max_inputs=chip.n_inputs, max_outputs=chip.n_outputs)
+
+
+#: Each chip's constraints, by target name.
+CONSTRAINTS = {name: target_constraints(chip) for name, chip in CHIPS.items()}
 
 
 def limits_of(chip: str | XyloChip) -> XyloLimits:

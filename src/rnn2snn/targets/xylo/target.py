@@ -1,9 +1,10 @@
 """SynSense Xylo Audio 2 and Xylo IMU as :class:`~rnn2snn.targets.base.Target`\\ s.
 
 Their program is a :class:`~rnn2snn.targets.xylo.spec.XyloSpec`, not the TrueNorth-class
-SpikingProgram, so ``constraints`` is None (the TrueNorth-class pipeline refuses them and
-:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` converts instead; the sizes a run may
-ask for are checked by :func:`rnn2snn.targets.xylo.limits.check_run_sizes`). The jobs:
+SpikingProgram, so the TrueNorth-class pipeline refuses them and
+:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` converts instead (the sizes a run may
+ask for are checked by :func:`rnn2snn.targets.xylo.limits.check_run_sizes`; ``constraints``
+describes the chip in :class:`TargetConstraints` terms). The jobs:
 export writes the ``.npz`` ``XyloSim.from_specification`` loads; run replays such a file in
 xylosim; verify compares xylosim with our simulator tick by tick; power estimates the
 energy per question from published figures (:mod:`rnn2snn.targets.xylo.power`).
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn2snn.targets.base import Exported, Target
+from rnn2snn.targets.xylo.limits import CONSTRAINTS
 from rnn2snn.targets.xylo.power import estimate_energy
 from rnn2snn.targets.xylo.simulate import XyloRecord, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, config_kwargs, load_spec, save_spec, validate
@@ -85,7 +87,7 @@ def chip_config(spec: XyloSpec):
 
 
 def _target(name: str) -> Target:
-    return Target(name=name, constraints=None, file_name="xylo_spec.npz", export=export, run=run,
+    return Target(name=name, constraints=CONSTRAINTS[name], file_name="xylo_spec.npz", export=export, run=run,
                   verify=verify, power=power, program_type=XyloSpec)
 
 
