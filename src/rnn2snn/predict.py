@@ -141,7 +141,8 @@ def _predict_xylo(folder, texts: list[str], max_words: int) -> list[Prediction]:
 
 def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str],
                   max_words: int = DEFAULT_MAX_WORDS) -> list[Prediction]:
-    """Classify each of ``texts`` (a list of strings) with the program (or its folder).
+    """Classify each of ``texts`` (a list of strings) with the program (or its folder; a Xylo
+    program's folder, ``spec.npz`` and ``xylo.json``, is run on our simulator of the chip's tick).
 
     A text longer than ``max_words`` words (or 50 characters a word) is refused before
     any is run, naming it: the simulator's time grows with the text.
