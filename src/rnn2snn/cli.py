@@ -206,13 +206,12 @@ def _xylo_settings(args):
 def _reproduce_xylo(args, config, start) -> int:
     """``reproduce --target xylo-…``: checks, the Xylo chain, the run folder (results, report, spec)."""
     from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config
+    from rnn2snn.presets import get_preset
     from rnn2snn.rundir import lock_folder
     from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
 
     settings = _xylo_settings(args)
     # the split and vocabulary settings, checked as for any run (the sizes are Xylo's, checked above)
-    from rnn2snn.presets import get_preset
-
     base = replace(config, target="truenorth", hidden_dim=16, proj_dim=48,
                    spiking=get_preset(args.preset or "paper").spiking)
     check_pipeline_config(base)
