@@ -269,3 +269,13 @@ def test_the_target_export_loads_in_xylosim_with_our_output_spikes(chip, synapse
             assert np.array_equal(np.asarray(theirs), ours.out_spikes[b])
         spikes += int(ours.out_spikes.sum())
     assert spikes > 0
+
+
+def test_ticks_per_word_sets_the_chip_ticks_a_word(files, tmp_path):
+    train, test = files
+    out = tmp_path / "run"
+    assert main(["reproduce", "--target", "xylo-imu", "--train", str(train), "--test", str(test),
+                 "--preset", "tiny", "--hidden-dim", "4", "--ticks-per-word", "2", "--quiet",
+                 "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["parameters"]["ticks_per_step"] == 2 and results["chip"]["name"] == "xylo-imu"
