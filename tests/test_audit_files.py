@@ -359,15 +359,15 @@ def test_standard_input_is_read_like_a_file(model):
     r = _predict(model, stdin=junk)
     assert r.returncode == 2 and r.stdout == b""
     assert re.fullmatch(r"rnn2snn: error: standard input:\d+: (NUL byte \(0x00\): a binary file, or text in "
-                        r"UTF-16/32\? \(name the encoding, e\.g\. --encoding utf-16\)|cannot decode byte "
-                        r"0x[0-9a-f]{2} as utf-8; .*)\n", r.stderr.decode()), r.stderr
+                        r"UTF-16/32\? \(name the encoding, e\.g\. encoding='utf-16' \(--encoding\)\)|"
+                        r"cannot decode byte 0x[0-9a-f]{2} as utf-8; .*)\n", r.stderr.decode()), r.stderr
     r = _predict(model, "--json", stdin=b"\xef\xbb\xbfwho is good\r\n\r\nwhat is bad\r")  # BOM, CRLF, CR
     assert r.returncode == 0, r.stderr
     assert [p["text"] for p in json.loads(r.stdout)] == ["who is good", "what is bad"]
     r = _predict(model, stdin="w\u00e9 is good\n".encode("latin-1"))
     assert r.returncode == 2 and r.stderr.decode().strip() == (
         "rnn2snn: error: standard input:1: cannot decode byte 0xe9 as utf-8; if the file is in another "
-        "encoding, name it (e.g. --encoding iso-8859-1 or cp1252)")
+        "encoding, name it (e.g. encoding='iso-8859-1' (--encoding) or 'cp1252')")
     r = _predict(model, "--encoding", "latin-1", "--json", stdin="w\u00e9 is good\n".encode("latin-1"))
     assert r.returncode == 0 and json.loads(r.stdout)[0]["text"] == "w\u00e9 is good"
 
@@ -459,9 +459,9 @@ def test_an_unreachable_ray_address_is_refused_at_once(tmp_path, capsys):
                  f"127.0.0.1:{port}", "--quiet", "--out", str(tmp_path / "sw")]) == 2
     assert time.perf_counter() - start < 5
     assert capsys.readouterr().err.strip() == (
-        f"rnn2snn: error: --ray-address 127.0.0.1:{port}: nothing answers at 127.0.0.1:{port} (Connection "
-        f"refused); start the cluster there (ray start --head --port {port}) or leave --ray-address out to "
-        "start a local one")
+        f"rnn2snn: error: ray_address='127.0.0.1:{port}' (--ray-address): nothing answers at "
+        f"127.0.0.1:{port} (Connection refused); start the cluster there (ray start --head --port {port}) or "
+        "leave ray_address out to start a local one")
     assert main(["sweep", "--grid", "hidden_dim=16", "--ray-address", f"127.0.0.1:{port}",
                  "--out", str(tmp_path / "sw")]) == 2
     assert "--ray-address names a Ray cluster; it goes with --backend ray" in capsys.readouterr().err
@@ -566,7 +566,7 @@ def test_a_ray_address_that_is_not_a_ray_cluster_is_refused_before_any_run():
         listener.listen(4)
         port = listener.getsockname()[1]
         start = time.perf_counter()
-        with pytest.raises(Rnn2SnnError, match=rf"--ray-address 127.0.0.1:{port}: something answers at "
+        with pytest.raises(Rnn2SnnError, match=rf"ray_address='127.0.0.1:{port}': something answers at "
                            rf"127.0.0.1:{port}, but not a running Ray cluster \(no Ray answer within 3 s\); "
                            rf"start the cluster there \(ray start --head --port {port}\)"):
             check_ray_address(f"127.0.0.1:{port}", health_timeout=3)

@@ -119,7 +119,8 @@ def test_pruning_across_many_cores_is_a_warning():
     cfg = replace(BASE, hidden_dim=40)
     check_pipeline_config(cfg)
     (warning,) = config_warnings(cfg)
-    assert "88 sources" in warning and "--cores N" in warning
+    assert "88 sources" in warning and "set cores=N" in warning
+    assert "set cores=N (--cores)" in with_flags(warning)
 
 
 def test_vectors_must_be_a_readable_file(tmp_path):
@@ -301,3 +302,19 @@ def test_a_target_that_bounds_inputs_outputs_and_levels_is_checked_for_them():
     fits = replace(BASE, proj_dim=16, hidden_dim=8, activity_levels=8,
                    spiking=SpikingConfig(ticks_per_word=7, delay=7, neg_delay=7))
     check_pipeline_config(fits, limits=small)
+
+
+def test_api_messages_name_parameters_and_the_cli_adds_their_flags():
+    """An API user reads ``backend='x'``; a command-line user reads the same with ``(--backend)``."""
+    from rnn2snn.data.reading import check_encoding
+    from rnn2snn.sweep import check_ray_address, run_sweep
+
+    cases = [(lambda: check_encoding("klingon"), "encoding='klingon'", "--encoding"),
+             (lambda: check_ray_address("nohost"), "ray_address='nohost'", "--ray-address"),
+             (lambda: run_sweep({"hidden_dim": [16]}, None, backend="mpi"), "backend='mpi'", "--backend")]
+    for call, api, flag in cases:
+        with pytest.raises(Rnn2SnnError) as err:
+            call()
+        message = str(err.value)
+        assert message.startswith(api) and "--" not in message, message
+        assert with_flags(message).startswith(f"{api} ({flag})"), with_flags(message)

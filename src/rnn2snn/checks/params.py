@@ -11,7 +11,7 @@ from rnn2snn.errors import HardwareLimitError, Rnn2SnnError
 # The command-line flag of each parameter that has one, named in the messages.
 _FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "seed", "embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_in", "cores", "readout",
-    "vectors", "ticks_per_word", "delay", "max_cores", "ensemble")}
+    "vectors", "ticks_per_word", "delay", "max_cores", "ensemble", "backend", "ray_address", "encoding")}
 
 
 class ParameterError(Rnn2SnnError, ValueError):

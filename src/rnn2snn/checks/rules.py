@@ -134,7 +134,7 @@ def _neurons_fit_cores(config, model, limits) -> None:
                 f"needs up to {copies} copies ({types} axon types it feeds + its output), "
                 f"{hidden} × {copies} = {hidden * copies} neurons, over the {neurons} "
                 f"of a core; keep hidden_dim ≤ {neurons // copies} or spread the "
-                f"layer with cores (--cores {need} or more)")
+                f"layer with cores (cores={need} or more)")
     else:
         cores = whole_number("cores", config.cores, 1, hidden,
                              f"each core holds at least one of the hidden_dim={hidden} recurrent neurons")
@@ -176,9 +176,9 @@ def _vectors(config, model, limits) -> None:
 
     if config.vectors in PACKAGED:
         if config.embed_dim != PACKAGED[config.vectors]:
-            raise ParameterError("embed_dim", f"{named('embed_dim', config.embed_dim)}: --vectors "
-                                 f"{config.vectors} has {PACKAGED[config.vectors]} dimensions; set "
-                                 f"--embed-dim {PACKAGED[config.vectors]}")
+            raise ParameterError("embed_dim", f"{named('embed_dim', config.embed_dim)}: vectors="
+                                 f"{config.vectors!r} has {PACKAGED[config.vectors]} dimensions; set "
+                                 f"embed_dim={PACKAGED[config.vectors]}")
         try:
             check_vectors_available(config.vectors)
         except Rnn2SnnError as exc:
@@ -331,7 +331,8 @@ def check_extensions(config, limits: TargetConstraints = TRUENORTH) -> None:
 
         if config.vectors not in PACKAGED:
             raise ParameterError("keep_vector_words", "keep_vector_words needs packaged vectors "
-                                 f"(--vectors {' or '.join(PACKAGED)}), got vectors={config.vectors!r}")
+                                 f"(vectors={' or '.join(map(repr, PACKAGED))}), "
+                                 f"got vectors={config.vectors!r}")
     real_number("distill", config.distill, 0.0, 1.0, False, False,
           "the weight λ of the teacher's soft targets in the loss (0: off)")
     real_number("distill_temperature", config.distill_temperature, 0.0, math.inf, True, True,
@@ -353,5 +354,5 @@ def config_warnings(config) -> list[str]:
             f"proj_dim + hidden_dim = {sources} sources but max_fan_in = {config.max_fan_in} and no "
             f"cores: each neuron keeps its own {config.max_fan_in} strongest sources and the layer "
             f"is split over as many cores as their union needs (often one or two neurons a core); "
-            f"set cores (--cores N) for a block-sparse fan-in over N cores")
+            f"set cores=N for a block-sparse fan-in over N cores")
     return out

@@ -37,9 +37,9 @@ def check_encoding(encoding: str) -> str:
     try:
         info = codecs.lookup(encoding)
     except (LookupError, TypeError):
-        raise DataFormatError(f"encoding {quote(str(encoding))} (--encoding) is unknown; {hint}") from None
+        raise DataFormatError(f"encoding={str(encoding)!r} is unknown; {hint}") from None
     if not getattr(info, "_is_text_encoding", True):  # e.g. 'base64', 'zlib'
-        raise DataFormatError(f"encoding {quote(encoding)} (--encoding) is not a text encoding; {hint}")
+        raise DataFormatError(f"encoding={encoding!r} is not a text encoding; {hint}")
     return info.name
 
 
@@ -79,12 +79,12 @@ def decode_lines(raw: bytes, encoding: str, source: str) -> list[str]:
         if nul >= 0:
             raise DataFormatError(
                 f"{source}:{_line_of(raw, nul, name)}: NUL byte (0x00): a binary file, or text in "
-                f"UTF-16/32? (name the encoding, e.g. --encoding utf-16)"
+                f"UTF-16/32? (name the encoding, e.g. encoding='utf-16')"
             )
         if raw.startswith(codecs.BOM_UTF8) and not name.startswith("utf-8"):
             raise DataFormatError(
                 f"{source}: starts with a UTF-8 byte-order mark but the encoding is {encoding}; "
-                f"use --encoding utf-8"
+                f"use encoding='utf-8'"
             )
     try:
         text = raw.decode(name)
@@ -92,7 +92,7 @@ def decode_lines(raw: bytes, encoding: str, source: str) -> list[str]:
         byte = raw[exc.start]
         raise DataFormatError(
             f"{source}:{_line_of(raw, exc.start, name)}: cannot decode byte {byte:#04x} as {encoding}; "
-            f"if the file is in another encoding, name it (e.g. --encoding iso-8859-1 or cp1252)"
+            f"if the file is in another encoding, name it (e.g. encoding='iso-8859-1' or 'cp1252')"
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]

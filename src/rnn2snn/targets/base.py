@@ -1,10 +1,13 @@
 """The one interface every target exposes, so that adding a chip is adding a folder.
 
 A target takes the converted program (:class:`~rnn2snn.program.spec.SpikingProgram`) and
-nothing else. It states its constraints for train-and-constrain (with the neuron semantics its timing
-needs, :meth:`~rnn2snn.program.constraints.TargetConstraints.timing`), and four jobs: write
-the program as its file, run such a file on input levels, verify the file against the
-program's own simulation, estimate power.
+nothing else (a chip with a program of its own, such as Xylo's
+:class:`~rnn2snn.targets.xylo.spec.XyloSpec`, names it in :attr:`Target.program_type`;
+the TrueNorth-class pipeline then refuses it, and its constraints only describe the
+chip). It states its constraints for train-and-constrain (with the neuron semantics its
+timing needs, :meth:`~rnn2snn.program.constraints.TargetConstraints.timing`), and four
+jobs: write the program as its file, run such a file on input levels, verify the file
+against the program's own simulation, estimate power.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Target:
         window, for the source levels of :meth:`SpikingProgram.sources`.
     verify(program, inputs, lengths) → a record with ``ok`` (None: the target has none).
     power(program, sources, run_lengths) → a dict of power figures (None: none known).
+    program_type : what ``export``, ``verify`` and ``power`` take: the SpikingProgram, or the
+        chip's own program (then the TrueNorth-class pipeline does not convert for it, the
+        target's own chain does, and ``constraints`` describes the chip's sizes in the same terms).
     """
 
     name: str
@@ -56,3 +62,4 @@ class Target:
     verify: Callable[[SpikingProgram, np.ndarray, np.ndarray], Any] | None = None
     power: Callable[[SpikingProgram, np.ndarray, np.ndarray], dict] | None = None
     neuron_step: Callable = step
+    program_type: type = SpikingProgram
