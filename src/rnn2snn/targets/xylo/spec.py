@@ -56,6 +56,9 @@ class XyloSpec:
     ``Vmem`` after the last tick). ``ticks_per_step``: chip ticks per input step.
     ``encoder_table`` (optional, (V, ticks_per_step, Nin)): the off-chip encoder, token
     index → input event counts per tick. ``classes``: class names by output neuron.
+    ``feature_weights`` (optional, (F, Nin) float) and ``feature_bias`` ((Nin,) float): the
+    off-chip encoder of real feature frames, ``clip(round(x @ feature_weights + feature_bias),
+    0, 15)`` events on every tick of the frame's step (:func:`encode_features`).
     """
 
     weights_in: np.ndarray
@@ -78,6 +81,8 @@ class XyloSpec:
     ticks_per_step: int = 1
     encoder_table: np.ndarray | None = None
     classes: tuple[str, ...] = ()
+    feature_weights: np.ndarray | None = None
+    feature_bias: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name in XYLOSIM_KEYS:
@@ -91,6 +96,9 @@ class XyloSpec:
         if self.encoder_table is not None:
             object.__setattr__(self, "encoder_table", _as_int(self.encoder_table, "encoder_table"))
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+        for name in ("feature_weights", "feature_bias"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _as_real(getattr(self, name), name))
         object.__setattr__(self, "ticks_per_step", int(self.ticks_per_step))
         _check_shapes(self)
 
@@ -122,6 +130,25 @@ def _as_int(value, name: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
+def _as_real(value, name: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf" or not np.all(np.isfinite(array)):
+        raise HardwareLimitError(f"Xylo spec: {name} must hold finite real numbers (dtype {array.dtype})")
+    return array.astype(np.float64)
+
+
+def encode_features(spec: XyloSpec, frames: np.ndarray) -> np.ndarray:
+    """The host's encoder: real frames (..., F) → input event counts (..., Nin), int64 in 0..15."""
+    if spec.feature_weights is None:
+        raise HardwareLimitError("the Xylo spec has no feature encoder (feature_weights): it cannot "
+                                 "encode feature frames")
+    frames = np.asarray(frames, np.float64)
+    if frames.shape[-1:] != spec.feature_weights.shape[:1]:
+        raise HardwareLimitError(f"feature frames must end in F = {spec.feature_weights.shape[0]} features "
+                                 f"(feature_weights' rows), found shape {frames.shape}")
+    return np.clip(np.round(frames @ spec.feature_weights + spec.feature_bias), 0, 15).astype(np.int64)
+
+
 def _check_shapes(spec: XyloSpec) -> None:
     w_in, w_rec, w_out = spec.weights_in, spec.weights_rec, spec.weights_out
     if w_in.ndim != 3 or w_in.shape[2] not in (1, 2):
@@ -147,6 +174,12 @@ def _check_shapes(spec: XyloSpec) -> None:
     if table is not None and (table.ndim != 3 or table.shape[1:] != (spec.ticks_per_step, n_in)):
         raise HardwareLimitError(f"Xylo spec: encoder_table must be (tokens, ticks_per_step, Nin) = "
                                  f"(V, {spec.ticks_per_step}, {n_in}), found {table.shape}")
+    fw, fb = spec.feature_weights, spec.feature_bias
+    if (fw is None) != (fb is None):
+        raise HardwareLimitError("Xylo spec: feature_weights and feature_bias come together (both or none)")
+    if fw is not None and (fw.ndim != 2 or fw.shape[1] != n_in or fb.shape != (n_in,)):
+        raise HardwareLimitError(f"Xylo spec: feature_weights must be (F, Nin) = (F, {n_in}) and "
+                                 f"feature_bias ({n_in},), found {fw.shape} and {fb.shape}")
     if spec.classes and len(spec.classes) != w_out.shape[1]:
         raise HardwareLimitError(f"Xylo spec: {len(spec.classes)} class names for {w_out.shape[1]} "
                                  f"output neurons")
@@ -271,6 +304,9 @@ def _arrays(spec: XyloSpec) -> dict[str, np.ndarray]:
     arrays[EXTRA_PREFIX + "classes"] = np.asarray(spec.classes, dtype=str)
     if spec.encoder_table is not None:
         arrays[EXTRA_PREFIX + "encoder_table"] = spec.encoder_table.astype(np.uint8)
+    if spec.feature_weights is not None:
+        arrays[EXTRA_PREFIX + "feature_weights"] = spec.feature_weights
+        arrays[EXTRA_PREFIX + "feature_bias"] = spec.feature_bias
     return arrays
 
 
@@ -307,7 +343,7 @@ def load_spec(path: str | os.PathLike) -> XyloSpec:
     missing = sorted(required - set(arrays))
     if missing:
         raise ModelFileError(f"{path}: Xylo spec lacks {', '.join(missing)}")
-    known = required | {EXTRA_PREFIX + "encoder_table"}
+    known = required | {EXTRA_PREFIX + k for k in ("encoder_table", "feature_weights", "feature_bias")}
     unknown = sorted(set(arrays) - known)
     if unknown:
         raise ModelFileError(f"{path}: Xylo spec has unknown keys {', '.join(unknown)}")
@@ -330,7 +366,9 @@ def load_spec(path: str | os.PathLike) -> XyloSpec:
         spec = XyloSpec(**kwargs, chip=str(arrays[EXTRA_PREFIX + "chip"]),
                         readout=str(arrays[EXTRA_PREFIX + "readout"]),
                         ticks_per_step=int(arrays[EXTRA_PREFIX + "ticks_per_step"]),
-                        encoder_table=table, classes=tuple(arrays[EXTRA_PREFIX + "classes"].tolist()))
+                        encoder_table=table, classes=tuple(arrays[EXTRA_PREFIX + "classes"].tolist()),
+                        feature_weights=arrays.get(EXTRA_PREFIX + "feature_weights"),
+                        feature_bias=arrays.get(EXTRA_PREFIX + "feature_bias"))
         return validate(spec)
     except HardwareLimitError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
