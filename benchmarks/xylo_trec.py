@@ -43,7 +43,8 @@ def load(seed: int, min_count: int = 2, val_fraction: float = 0.1):
     fit, val = train_ex.subset(tr), train_ex.subset(va)
     vocab = Vocabulary.build(fit.texts, min_count=min_count)
     classes = sorted(set(train_ex.labels))
-    return vocab, classes, encode(fit, vocab, classes), encode(val, vocab, classes), encode(test_ex, vocab, classes)
+    return (vocab, classes, encode(fit, vocab, classes), encode(val, vocab, classes),
+            encode(test_ex, vocab, classes))
 
 
 def main(argv=None) -> dict:
@@ -77,7 +78,8 @@ def main(argv=None) -> dict:
                     "train": len(fit), "val": len(val), "test": len(test), "stages": {}}
 
     settings = XyloSettings(hidden=args.hidden, dynamics=dyn,
-                            target_counts=tuple(float(x) for x in args.targets.split(",")), epochs=args.epochs,
+                            target_counts=tuple(float(x) for x in args.targets.split(",")),
+                            epochs=args.epochs,
                             lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed)
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
     result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
@@ -95,9 +97,11 @@ def main(argv=None) -> dict:
     result["chip_figures"] = {
         "threshold": int(spec.threshold[0]), "weight_shifts": [spec.weight_shift_in, spec.weight_shift_rec,
                                                                spec.weight_shift_out],
-        "max_abs_weights": [int(np.abs(w).max()) for w in (spec.weights_in, spec.weights_rec, spec.weights_out)],
+        "max_abs_weights": [int(np.abs(w).max())
+                            for w in (spec.weights_in, spec.weights_rec, spec.weights_out)],
         "hidden_spikes_per_question": float(record.spikes.sum() / len(counts)),
-        "saturated_values": {name: int(np.count_nonzero(np.abs(getattr(record, name).astype(np.int64)) >= 32767))
+        "saturated_values": {name: int(np.count_nonzero(np.abs(getattr(record, name).astype(np.int64))
+                                                          >= 32767))
                              for name in ("vmem", "isyn", "vmem_out", "isyn_out")},
         "output_spikes": int(record.out_spikes.sum()),
         "readout": spec.readout + " (largest output Vmem one tick after the last word)",

@@ -94,16 +94,16 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     stages: list[XyloStage] = []
 
     def measure(name, accuracy_of, seconds=0.0, best_epoch=None):
-        row = XyloStage(name, accuracy_of(val), None if test is None else accuracy_of(test), round(seconds, 1),
-                        best_epoch)
+        row = XyloStage(name, accuracy_of(val), None if test is None else accuracy_of(test),
+                        round(seconds, 1), best_epoch)
         stages.append(row)
         shown = "" if row.test is None else f"  test {row.test:.4f}"
         say(f"{name:>26}: val {row.val:.4f}{shown}")
 
     t0 = time.perf_counter()
     rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed)
-    fit_float = train_rate(rate, fit, val, FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed),
-                           log=log)
+    fit_float = train_rate(rate, fit, val,
+                           FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed), log=log)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
     ranges = state_ranges(rate, fit)
@@ -124,12 +124,13 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
 
     t0 = time.perf_counter()
     chip_model = ChipXylo(spec, dyn, scales.out_scale)
-    fit_chip = finetune_chip(chip_model, fit, val, FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr,
-                                                             seed=settings.seed, patience=settings.ft_patience),
-                             log=log)
+    ft_config = FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed,
+                          patience=settings.ft_patience)
+    fit_chip = finetune_chip(chip_model, fit, val, ft_config, log=log)
     spec = chip_model.spec()
     measure("spiking", lambda d: chip_accuracy(spec, d, dyn.tail_ticks), time.perf_counter() - t0,
             fit_chip.best_epoch)
-    return XyloConversion(spec=spec, settings=settings, stages=tuple(stages), scales=scales, target_counts=target,
+    return XyloConversion(spec=spec, settings=settings, stages=tuple(stages), scales=scales,
+                          target_counts=target,
                           trials=tuple(trials), float_ranges=ranges, float_history=tuple(fit_float.history),
                           finetune_history=tuple(fit_chip.history))

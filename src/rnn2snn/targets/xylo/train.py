@@ -105,16 +105,18 @@ class RateXylo(nn.Module):
         self.dynamics = dynamics
         self.encoder = nn.Parameter(torch.rand(vocab_size, n_inputs, generator=gen, dtype=DTYPE) * 6.0)
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
-        self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE) * 0.5 / hidden ** 0.5)
+        self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE)
+                                  * 0.5 / hidden ** 0.5)
         self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
-        self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE) * 0.1 / hidden ** 0.5)
+        self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
+                                  * 0.1 / hidden ** 0.5)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         table = self.encoder.clamp(0, MAX_INPUT_COUNT)
         return table[tokens] * (tokens > 0)[..., None]
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
-        """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (dict of tensors)."""
+        """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
         dyn = self.dynamics
         tokens_t = torch.as_tensor(tokens)
         x_all = self.inputs(tokens_t)
@@ -220,7 +222,8 @@ def _fit(model: nn.Module, loss_fn, accuracy_fn, train, val, config: FitConfig, 
             correct += right
         model.eval()
         val_acc = accuracy_fn(model, val)
-        row = EpochRow(epoch=epoch, loss=sum(losses) / len(train.labels), train_accuracy=correct / len(train.labels),
+        row = EpochRow(epoch=epoch, loss=sum(losses) / len(train.labels),
+                       train_accuracy=correct / len(train.labels),
                        val_accuracy=val_acc, seconds=time.perf_counter() - start)
         history.append(row)
         if log:
@@ -282,6 +285,7 @@ class ChipXylo(nn.Module):
         super().__init__()
         if spec.n_synapses != 1 or spec.encoder_table is None:
             raise HardwareLimitError("ChipXylo trains one-synapse specs with an encoder table")
+        validate(spec)  # the latents are clamped to the chip's ranges: an invalid template would change
         if len(np.unique(spec.threshold)) != 1:
             raise HardwareLimitError("ChipXylo trains specs with one hidden threshold")
         self.template, self.dynamics, self.out_scale = spec, dynamics, float(out_scale)
@@ -318,7 +322,7 @@ class ChipXylo(nn.Module):
                                 encoder_table=np.repeat(enc[:, None, :], t.ticks_per_step, 1)))
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
-        """(output ``Vmem`` at the read tick as a tensor with surrogate gradients, the same values exactly)."""
+        """(output ``Vmem`` at the read tick as a tensor with surrogate gradients, the same exactly)."""
         dyn, t_spec = self.dynamics, self.template
         ints = self.integers()
         spec = self.spec()
@@ -370,13 +374,14 @@ def _chip_loss(model: ChipXylo, tokens, lengths, labels):
 
 
 def chip_predict(spec: XyloSpec, data, tail_ticks: int, batch_size: int = 256) -> np.ndarray:
-    """The classes the chip reads for ``data``: :func:`~rnn2snn.targets.xylo.simulate.simulate` and ``classify``."""
+    """The classes the chip reads for ``data`` (``simulate`` then ``classify``)."""
     preds = []
     for start in range(0, len(data.labels), batch_size):
         idx = np.arange(start, min(len(data.labels), start + batch_size))
         tokens, lengths, _ = _trimmed(data, idx)
         counts, read = rasters(spec, tokens, lengths, tail_ticks)
-        preds.append(classify(simulate(spec, counts, record=False, batch_size=batch_size), spec.readout, read))
+        record = simulate(spec, counts, record=False, batch_size=batch_size)
+        preds.append(classify(record, spec.readout, read))
     return np.concatenate(preds)
 
 
