@@ -52,6 +52,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden", type=int, default=64, help="hidden neurons (dense recurrence: <= 64 "
                         "on Audio 2, its fan-out limit)")
+    parser.add_argument("--fanout", type=int, default=64, help="recurrent targets a neuron (random mask "
+                        "when --hidden is larger)")
+    parser.add_argument("--ticks", type=int, default=1, help="ticks a word (each with its own event vector)")
     parser.add_argument("--dash-syn", type=int, default=1)
     parser.add_argument("--dash-mem", type=int, default=15)
     parser.add_argument("--dash-syn-out", type=int, default=1)
@@ -73,14 +76,15 @@ def main(argv=None) -> dict:
     wall = time.perf_counter()
     vocab, classes, fit, val, test = load(args.seed)
     dyn = XyloDynamics(dash_syn=args.dash_syn, dash_mem=args.dash_mem, dash_syn_out=args.dash_syn_out,
-                       dash_mem_out=args.dash_mem_out, tail_ticks=args.tail)
+                       dash_mem_out=args.dash_mem_out, tail_ticks=args.tail, ticks_per_step=args.ticks)
     result: dict = {"seed": args.seed, "hidden": args.hidden, "dynamics": asdict(dyn), "vocab": len(vocab),
                     "train": len(fit), "val": len(val), "test": len(test), "stages": {}}
 
-    settings = XyloSettings(hidden=args.hidden, dynamics=dyn,
+    settings = XyloSettings(hidden=args.hidden, fanout=args.fanout, dynamics=dyn,
                             target_counts=tuple(float(x) for x in args.targets.split(",")),
                             epochs=args.epochs,
                             lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed)
+    result["settings"] = asdict(settings)
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
     result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
                                  "best_epoch": s.best_epoch} for s in conv.stages}

@@ -13,7 +13,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from rnn2snn.targets.xylo.convert import Scales, StateRange, XyloDynamics, choose_scales, to_spec
+from rnn2snn.targets.xylo.convert import (
+    Scales,
+    StateRange,
+    XyloDynamics,
+    choose_scales,
+    recurrent_mask,
+    to_spec,
+)
 from rnn2snn.targets.xylo.spec import XyloSpec
 from rnn2snn.targets.xylo.train import (
     ChipXylo,
@@ -34,6 +41,8 @@ class XyloSettings:
     """Everything the chain chooses or is told: sizes, chip dynamics, training schedules."""
 
     hidden: int = 64
+    #: recurrent targets a hidden neuron may have (a fixed random mask when hidden > fanout)
+    fanout: int = 64
     dynamics: XyloDynamics = field(default_factory=XyloDynamics)
     #: 99.9th-percentile hidden counts a tick to try as the activity scale (validation picks).
     target_counts: tuple[float, ...] = (4.0, 8.0, 16.0)
@@ -101,7 +110,8 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
         say(f"{name:>26}: val {row.val:.4f}{shown}")
 
     t0 = time.perf_counter()
-    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed)
+    mask = recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed)
+    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask)
     fit_float = train_rate(rate, fit, val,
                            FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed), log=log)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
@@ -123,7 +133,7 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     measure("spiking_before_finetune", lambda d: chip_accuracy(spec, d, dyn.tail_ticks))
 
     t0 = time.perf_counter()
-    chip_model = ChipXylo(spec, dyn, scales.out_scale)
+    chip_model = ChipXylo(spec, dyn, scales.out_scale, rec_mask=mask)
     ft_config = FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed,
                           patience=settings.ft_patience)
     fit_chip = finetune_chip(chip_model, fit, val, ft_config, log=log)

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from rnn2snn.errors import HardwareLimitError
+from rnn2snn.targets.xylo.chips import get_chip
 from rnn2snn.targets.xylo.convert import FloatXylo, StateRange, XyloDynamics, rasters
 from rnn2snn.targets.xylo.neuron import MAX_HIDDEN_SPIKES, MAX_INPUT_COUNT, STATE_MAX, Core, State, tick
 from rnn2snn.targets.xylo.simulate import classify, simulate
@@ -99,21 +100,26 @@ class RateXylo(nn.Module):
     """Stage 1: the chip's neuron with real-valued counts (units: thresholds; outputs: logits)."""
 
     def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
-                 n_inputs: int = 16, seed: int = 0):
+                 n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
-        self.encoder = nn.Parameter(torch.rand(vocab_size, n_inputs, generator=gen, dtype=DTYPE) * 6.0)
+        k = dynamics.ticks_per_step
+        # one event vector a tick of a word: k ticks give a word 16·k input numbers
+        self.encoder = nn.Parameter(torch.rand(vocab_size, k, n_inputs, generator=gen, dtype=DTYPE) * 6.0)
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
         self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE)
                                   * 0.5 / hidden ** 0.5)
         self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
+        # which recurrent (source, target) pairs exist (the chip's fan-out and memory limits)
+        mask = np.ones((hidden, hidden)) if rec_mask is None else np.asarray(rec_mask, np.float64)
+        self.register_buffer("rec_mask", torch.as_tensor(mask, dtype=DTYPE))
         self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
                                   * 0.1 / hidden ** 0.5)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         table = self.encoder.clamp(0, MAX_INPUT_COUNT)
-        return table[tokens] * (tokens > 0)[..., None]
+        return table[tokens] * (tokens > 0)[..., None, None]  # (B, L, k, 16)
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
         """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
@@ -132,9 +138,9 @@ class RateXylo(nn.Module):
         seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
         for t in range(n_steps * k + dyn.tail_ticks):
             live = (t <= read)[:, None]
-            drive = h @ self.w_rec
+            drive = h @ (self.w_rec * self.rec_mask)
             if t < n_steps * k:
-                drive = drive + x_all[:, t // k] @ self.w_in
+                drive = drive + x_all[:, t // k, t % k] @ self.w_in
             pre_o = isyn_o + h @ self.w_out
             isyn_o = lam_o * pre_o
             v_o = mu_o * v_o + isyn_o
@@ -161,7 +167,8 @@ class RateXylo(nn.Module):
 
         encoder = arr(self.encoder).clip(0, MAX_INPUT_COUNT)
         encoder[0] = 0
-        return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec), bias=arr(self.bias),
+        return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec * self.rec_mask),
+                         bias=arr(self.bias),
                          w_out=arr(self.w_out), dynamics=self.dynamics)
 
 
@@ -281,7 +288,8 @@ class ChipXylo(nn.Module):
     settings (dashes, thresholds, shifts) stay as the spec has them. One synapse.
     """
 
-    def __init__(self, spec: XyloSpec, dynamics: XyloDynamics, out_scale: float):
+    def __init__(self, spec: XyloSpec, dynamics: XyloDynamics, out_scale: float,
+                 rec_mask: np.ndarray | None = None):
         super().__init__()
         if spec.n_synapses != 1 or spec.encoder_table is None:
             raise HardwareLimitError("ChipXylo trains one-synapse specs with an encoder table")
@@ -297,16 +305,22 @@ class ChipXylo(nn.Module):
 
         self.p_in = latent(spec.weights_in[:, :, 0], 127)
         self.p_rec = latent(spec.weights_rec[:, :, 0], 127)
+        # the pairs that may hold a weight (default: those the template has, or all if it is dense)
+        if rec_mask is None:
+            rec_mask = spec.weights_rec[:, :, 0] != 0
+            if spec.n_hidden <= get_chip(spec.chip).max_fanout:
+                rec_mask = np.ones_like(rec_mask)
+        self.register_buffer("rec_mask", torch.as_tensor(np.asarray(rec_mask, np.float64), dtype=DTYPE))
         self.p_out = latent(spec.weights_out, 127)
         self.p_bias = latent(spec.bias, self.bias_scale)
-        self.p_enc = latent(spec.encoder_table[:, 0, :], MAX_INPUT_COUNT)
+        self.p_enc = latent(spec.encoder_table, MAX_INPUT_COUNT)
 
     def integers(self) -> dict[str, torch.Tensor]:
         """The chip's integers now (float tensors holding integers; gradients straight through)."""
         def q(p, scale, low, high):
             return ste_round((p * scale).clamp(low, high))
 
-        return {"w_in": q(self.p_in, 127, -128, 127), "w_rec": q(self.p_rec, 127, -128, 127),
+        return {"w_in": q(self.p_in, 127, -128, 127), "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
                 "w_out": q(self.p_out, 127, -128, 127),
                 "bias": q(self.p_bias, self.bias_scale, -STATE_MAX - 1, STATE_MAX),
                 "enc": q(self.p_enc, MAX_INPUT_COUNT, 0, MAX_INPUT_COUNT)}
@@ -319,7 +333,7 @@ class ChipXylo(nn.Module):
         t = self.template
         return validate(replace(t, weights_in=ints["w_in"][:, :, None], weights_rec=ints["w_rec"][:, :, None],
                                 weights_out=ints["w_out"], bias=ints["bias"],
-                                encoder_table=np.repeat(enc[:, None, :], t.ticks_per_step, 1)))
+                                encoder_table=enc))
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         """(output ``Vmem`` at the read tick as a tensor with surrogate gradients, the same exactly)."""
@@ -333,7 +347,7 @@ class ChipXylo(nn.Module):
         k = dyn.ticks_per_step
         read = lengths * k + dyn.tail_ticks - 1
         mask = torch.as_tensor(np.arange(n_steps)[None, :] < lengths[:, None])
-        x_all = ints["enc"][torch.as_tensor(tokens)] * (mask & torch.as_tensor(tokens > 0))[..., None]
+        x_all = ints["enc"][torch.as_tensor(tokens)] * (mask & torch.as_tensor(tokens > 0))[..., None, None]
         x_np = x_all.detach().numpy().astype(np.int64)
         w_in = ints["w_in"] * 2.0 ** t_spec.weight_shift_in
         w_rec = ints["w_rec"] * 2.0 ** t_spec.weight_shift_rec
@@ -350,8 +364,8 @@ class ChipXylo(nn.Module):
         read_t = torch.as_tensor(read)
         for t in range(n_steps * k + dyn.tail_ticks):
             word = t < n_steps * k
-            state = tick(core, state, x_np[:, t // k] if word else blank)
-            drive = h @ w_rec + (x_all[:, t // k] @ w_in if word else 0.0)
+            state = tick(core, state, x_np[:, t // k, t % k] if word else blank)
+            drive = h @ w_rec + (x_all[:, t // k, t % k] @ w_in if word else 0.0)
             isyn_o = _inject(lam_o * (isyn_o + h @ w_out), state.isyn_out[0])
             v_o = _inject(mu_o * v_o + isyn_o, state.vmem_out)
             isyn = _inject(lam * (isyn + drive), state.isyn[0])
@@ -405,12 +419,13 @@ def rate_from_spec(spec: XyloSpec, dynamics: XyloDynamics, out_scale: float) -> 
     """
     th = float(spec.threshold[0])
     n_hidden, n_out = spec.weights_out.shape
-    model = RateXylo(len(spec.encoder_table), n_hidden, n_out, dynamics, spec.n_inputs)
+    model = RateXylo(len(spec.encoder_table), n_hidden, n_out, dynamics, spec.n_inputs,
+                     rec_mask=spec.weights_rec[:, :, 0] != 0)
 
     def set_(param, values):
         param.data = torch.as_tensor(np.asarray(values, np.float64), dtype=DTYPE)
 
-    set_(model.encoder, spec.encoder_table[:, 0, :])
+    set_(model.encoder, spec.encoder_table)
     set_(model.w_in, spec.weights_in[:, :, 0] * 2.0 ** spec.weight_shift_in / th)
     set_(model.w_rec, spec.weights_rec[:, :, 0] * 2.0 ** spec.weight_shift_rec / th)
     set_(model.bias, spec.bias / th)
