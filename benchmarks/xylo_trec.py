@@ -63,6 +63,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--targets", default="4,8,16", help="99.9th-percentile hidden counts to try")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--ft-epochs", type=int, default=12)
+    parser.add_argument("--dropout", type=float, default=0.0, help="on the float model's input events")
+    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--patience", type=int, default=6, help="float stage early stopping")
+    parser.add_argument("--ft-patience", type=int, default=4)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--ft-lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=2)
@@ -83,7 +87,9 @@ def main(argv=None) -> dict:
     settings = XyloSettings(hidden=args.hidden, fanout=args.fanout, dynamics=dyn,
                             target_counts=tuple(float(x) for x in args.targets.split(",")),
                             epochs=args.epochs,
-                            lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed)
+                            lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed,
+                            dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
+                            ft_patience=args.ft_patience)
     result["settings"] = asdict(settings)
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
     result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,

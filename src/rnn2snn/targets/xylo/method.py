@@ -48,6 +48,10 @@ class XyloSettings:
     target_counts: tuple[float, ...] = (4.0, 8.0, 16.0)
     epochs: int = 30
     lr: float = 3e-3
+    #: dropout on the float model's input events and Adam's weight decay (float stage only)
+    dropout: float = 0.0
+    weight_decay: float = 0.0
+    patience: int = 6
     ft_epochs: int = 12
     ft_lr: float = 1e-3
     ft_patience: int = 4
@@ -111,9 +115,12 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
 
     t0 = time.perf_counter()
     mask = recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed)
-    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask)
+    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask,
+                    dropout=settings.dropout)
     fit_float = train_rate(rate, fit, val,
-                           FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed), log=log)
+                           FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
+                                     patience=settings.patience, weight_decay=settings.weight_decay),
+                           log=log)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
     ranges = state_ranges(rate, fit)

@@ -49,6 +49,7 @@ class FitConfig:
     batch_size: int = 64
     patience: int = 6
     clip: float = 1.0
+    weight_decay: float = 0.0
     seed: int = 0
 
 
@@ -100,7 +101,8 @@ class RateXylo(nn.Module):
     """Stage 1: the chip's neuron with real-valued counts (units: thresholds; outputs: logits)."""
 
     def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
-                 n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None):
+                 n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None,
+                 dropout: float = 0.0):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
@@ -114,6 +116,7 @@ class RateXylo(nn.Module):
         # which recurrent (source, target) pairs exist (the chip's fan-out and memory limits)
         mask = np.ones((hidden, hidden)) if rec_mask is None else np.asarray(rec_mask, np.float64)
         self.register_buffer("rec_mask", torch.as_tensor(mask, dtype=DTYPE))
+        self.drop = nn.Dropout(dropout)  # on the input events in training (the chip sees them all)
         self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
                                   * 0.1 / hidden ** 0.5)
 
@@ -125,7 +128,7 @@ class RateXylo(nn.Module):
         """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
         dyn = self.dynamics
         tokens_t = torch.as_tensor(tokens)
-        x_all = self.inputs(tokens_t)
+        x_all = self.drop(self.inputs(tokens_t))
         n_batch, n_steps = tokens_t.shape
         k = dyn.ticks_per_step
         read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
@@ -209,7 +212,7 @@ def _fit(model: nn.Module, loss_fn, accuracy_fn, train, val, config: FitConfig, 
     """Adam over ``train``; the parameters of the best validation epoch (0 = the start) are kept."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     best_val = accuracy_fn(model, val)
     best_state, best_epoch, history, waited = copy.deepcopy(model.state_dict()), 0, [], 0
     if log:
