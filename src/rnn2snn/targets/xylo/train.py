@@ -38,6 +38,8 @@ from rnn2snn.targets.xylo.simulate import classify, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, validate
 
 DTYPE = torch.float64
+#: Input events per unit of :class:`RateXylo`'s encoder parameter.
+ENCODER_UNIT = float(MAX_INPUT_COUNT)
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ class RateXylo(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
         k = dynamics.ticks_per_step
-        # one event vector a tick of a word: k ticks give a word 16·k input numbers
-        self.encoder = nn.Parameter(torch.rand(vocab_size, k, n_inputs, generator=gen, dtype=DTYPE) * 6.0)
+        # one event vector a tick of a word: k ticks give a word 16·k input numbers; held in
+        # units of 15 events so that Adam moves it as fast (relatively) as the weights
+        self.encoder = nn.Parameter(torch.rand(vocab_size, k, n_inputs, generator=gen, dtype=DTYPE)
+                                    * (6.0 / ENCODER_UNIT))
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
         self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE)
                                   * 0.5 / hidden ** 0.5)
@@ -121,7 +125,7 @@ class RateXylo(nn.Module):
                                   * 0.1 / hidden ** 0.5)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        table = self.encoder.clamp(0, MAX_INPUT_COUNT)
+        table = (self.encoder * ENCODER_UNIT).clamp(0, MAX_INPUT_COUNT)
         return table[tokens] * (tokens > 0)[..., None, None]  # (B, L, k, 16)
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
@@ -168,7 +172,7 @@ class RateXylo(nn.Module):
         def arr(p):
             return p.detach().numpy().copy()
 
-        encoder = arr(self.encoder).clip(0, MAX_INPUT_COUNT)
+        encoder = (arr(self.encoder) * ENCODER_UNIT).clip(0, MAX_INPUT_COUNT)
         encoder[0] = 0
         return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec * self.rec_mask),
                          bias=arr(self.bias),
@@ -428,7 +432,7 @@ def rate_from_spec(spec: XyloSpec, dynamics: XyloDynamics, out_scale: float) -> 
     def set_(param, values):
         param.data = torch.as_tensor(np.asarray(values, np.float64), dtype=DTYPE)
 
-    set_(model.encoder, spec.encoder_table)
+    set_(model.encoder, spec.encoder_table / ENCODER_UNIT)
     set_(model.w_in, spec.weights_in[:, :, 0] * 2.0 ** spec.weight_shift_in / th)
     set_(model.w_rec, spec.weights_rec[:, :, 0] * 2.0 ** spec.weight_shift_rec / th)
     set_(model.bias, spec.bias / th)
