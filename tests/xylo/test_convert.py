@@ -18,6 +18,7 @@ from rnn2snn.targets.xylo.convert import (
     XyloDynamics,
     choose_scales,
     rasters,
+    recurrent_mask,
     to_spec,
 )
 from rnn2snn.targets.xylo.simulate import classify, simulate
@@ -183,3 +184,38 @@ def test_bad_dynamics_refused():
         XyloDynamics(dash_syn=0)
     with pytest.raises(HardwareLimitError, match="tail_ticks"):
         XyloDynamics(tail_ticks=0)
+
+
+def test_recurrent_mask_keeps_the_fanout_and_memory_limits():
+    dense = recurrent_mask(64, 64)
+    assert dense.all() and dense.shape == (64, 64)
+    wide = recurrent_mask(300, 64, seed=1)
+    assert (wide.sum(axis=1) == 64).all()
+    assert np.array_equal(wide, recurrent_mask(300, 64, seed=1))  # same seed, same mask
+    full = recurrent_mask(1000, 64)  # the memory (32,000 pairs) bounds the fan-out to 32
+    assert (full.sum(axis=1) == 32).all()
+
+
+def test_a_sparse_wide_layer_trains_inside_its_mask_and_runs_as_simulated():
+    """Wider than the fan-out: the float model, the spec and the fine-tune keep the mask."""
+    dyn = XyloDynamics(ticks_per_step=2)
+    mask = recurrent_mask(80, 8, seed=2)
+    rate = RateXylo(12, 80, 3, dyn, seed=0, rec_mask=mask)
+    with torch.no_grad():
+        rate.w_in.mul_(8.0)
+        rate.w_rec.mul_(4.0)
+        rate.bias.add_(0.3)
+    data = _data(4)
+    model = rate.export()
+    assert not model.w_rec[~mask].any()
+    scales = choose_scales(model, state_ranges(rate, data), 12.0)
+    spec = to_spec(model, scales, "xylo-audio2", ("a", "b", "c"))
+    chip = ChipXylo(spec, dyn, scales.out_scale, rec_mask=mask)
+    finetune_chip(chip, data, data, FitConfig(epochs=2, lr=5e-2, batch_size=8, patience=2))
+    tuned = chip.spec()
+    assert not tuned.weights_rec[:, :, 0][~mask].any()
+    _, exact = chip(data.tokens, data.lengths)
+    counts, read = rasters(tuned, data.tokens, data.lengths, dyn.tail_ticks)
+    record = simulate(tuned, counts, record=True)
+    assert np.array_equal(exact, record.vmem_out[np.arange(len(read)), read - 1])
+    assert record.spikes.sum() > 0
