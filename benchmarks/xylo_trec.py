@@ -67,6 +67,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--patience", type=int, default=6, help="float stage early stopping")
     parser.add_argument("--ft-patience", type=int, default=4)
+    parser.add_argument("--ft-distill", type=float, default=0.0, help="weight of the float model's soft "
+                        "targets in the fine-tune")
+    parser.add_argument("--ft-temperature", type=float, default=2.0)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--ft-lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=2)
@@ -89,7 +92,8 @@ def main(argv=None) -> dict:
                             epochs=args.epochs,
                             lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed,
                             dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
-                            ft_patience=args.ft_patience)
+                            ft_patience=args.ft_patience, ft_distill=args.ft_distill,
+                            ft_temperature=args.ft_temperature)
     result["settings"] = asdict(settings)
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
     result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,

@@ -219,3 +219,15 @@ def test_a_sparse_wide_layer_trains_inside_its_mask_and_runs_as_simulated():
     record = simulate(tuned, counts, record=True)
     assert np.array_equal(exact, record.vmem_out[np.arange(len(read)), read - 1])
     assert record.spikes.sum() > 0
+
+
+def test_finetune_with_distillation_runs_and_keeps_the_best_epoch():
+    dyn = XyloDynamics()
+    data = _data(2, n=48, vocab=13)
+    rate, _, scales, spec = _spec(5, dyn, vocab=13)
+    chip = ChipXylo(spec, dyn, scales.out_scale)
+    result = finetune_chip(chip, data, data, FitConfig(epochs=2, lr=2e-2, batch_size=16, patience=2),
+                           teacher=rate, distill=0.5, temperature=2.0)
+    assert all(np.isfinite(row.loss) for row in result.history)
+    after = float(np.mean(chip_predict(chip.spec(), data, dyn.tail_ticks) == data.labels))
+    assert after == result.best_val_accuracy

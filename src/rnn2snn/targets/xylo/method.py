@@ -55,6 +55,9 @@ class XyloSettings:
     ft_epochs: int = 12
     ft_lr: float = 1e-3
     ft_patience: int = 4
+    #: distillation weight λ of the float model's class scores in the fine-tune (0: labels only)
+    ft_distill: float = 0.0
+    ft_temperature: float = 2.0
     seed: int = 0
 
 
@@ -143,7 +146,8 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     chip_model = ChipXylo(spec, dyn, scales.out_scale, rec_mask=mask)
     ft_config = FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed,
                           patience=settings.ft_patience)
-    fit_chip = finetune_chip(chip_model, fit, val, ft_config, log=log)
+    fit_chip = finetune_chip(chip_model, fit, val, ft_config, log=log, teacher=rate,
+                             distill=settings.ft_distill, temperature=settings.ft_temperature)
     spec = chip_model.spec()
     measure("spiking", lambda d: chip_accuracy(spec, d, dyn.tail_ticks), time.perf_counter() - t0,
             fit_chip.best_epoch)

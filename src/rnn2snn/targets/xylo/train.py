@@ -385,13 +385,18 @@ class ChipXylo(nn.Module):
         return out, exact_out
 
 
-def _chip_loss(model: ChipXylo, tokens, lengths, labels):
+def _chip_loss(model: ChipXylo, tokens, lengths, labels, soft: torch.Tensor | None = None,
+               distill: float = 0.0, temperature: float = 1.0):
     vmem_out, exact = model(tokens, lengths)
     logits = vmem_out / model.out_scale
     # keep the output membranes clear of 2^15 - 1, where an output neuron would spike and reset
     excess = torch.relu(vmem_out.abs() - 0.9 * STATE_MAX) / STATE_MAX
-    loss = nn.functional.cross_entropy(logits, labels) + (excess ** 2).mean()
-    return loss, int((exact.argmax(1) == labels.numpy()).sum())
+    loss = nn.functional.cross_entropy(logits, labels)
+    if soft is not None:
+        log_p = nn.functional.log_softmax(logits / temperature, dim=1)
+        kl = nn.functional.kl_div(log_p, soft, reduction="batchmean") * temperature ** 2
+        loss = (1 - distill) * loss + distill * kl
+    return loss + (excess ** 2).mean(), int((exact.argmax(1) == labels.numpy()).sum())
 
 
 def chip_predict(spec: XyloSpec, data, tail_ticks: int, batch_size: int = 256) -> np.ndarray:
@@ -410,12 +415,27 @@ def chip_accuracy(spec: XyloSpec, data, tail_ticks: int) -> float:
     return float(np.mean(chip_predict(spec, data, tail_ticks) == np.asarray(data.labels)))
 
 
-def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None) -> FitResult:
-    """Stage 2: fit the integers against the chip's tick; validation accuracy by the simulator."""
+def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None, teacher: RateXylo | None = None,
+                  distill: float = 0.0, temperature: float = 2.0) -> FitResult:
+    """Stage 2: fit the integers against the chip's tick; validation accuracy by the simulator.
+
+    With a ``teacher`` (the float rate model) and ``distill`` λ > 0 the loss is
+    ``(1 − λ)·CE + λ·T²·KL(teacher_T ‖ chip_T)``: the chip is pulled toward the float
+    model's class scores, which carry more than the (mostly already fitted) labels.
+    """
     def accuracy(m, data):
         return chip_accuracy(m.spec(), data, m.dynamics.tail_ticks)
 
-    return _fit(model, _chip_loss, accuracy, train, val, config, log)
+    if teacher is None or distill <= 0:
+        return _fit(model, _chip_loss, accuracy, train, val, config, log)
+    teacher.eval()
+
+    def loss_fn(m, tokens, lengths, labels):
+        with torch.no_grad():
+            soft = nn.functional.softmax(teacher(tokens, lengths) / temperature, dim=1)
+        return _chip_loss(m, tokens, lengths, labels, soft, distill, temperature)
+
+    return _fit(model, loss_fn, accuracy, train, val, config, log)
 
 
 def rate_from_spec(spec: XyloSpec, dynamics: XyloDynamics, out_scale: float) -> RateXylo:
