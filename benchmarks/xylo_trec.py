@@ -37,11 +37,18 @@ from rnn2snn.targets.xylo.simulate import simulate
 from rnn2snn.targets.xylo.spec import save_spec
 
 
-def load(seed: int, min_count: int = 2, val_fraction: float = 0.1):
+def load(seed: int, min_count: int = 2, val_fraction: float = 0.1, vectors: str | None = None):
+    """The split and encoding; with ``vectors``, rare training words the vectors know are kept."""
     train_ex, test_ex = load_trec()
     tr, va = stratified_split(train_ex.labels, val_fraction, seed)
     fit, val = train_ex.subset(tr), train_ex.subset(va)
     vocab = Vocabulary.build(fit.texts, min_count=min_count)
+    if vectors:
+        from rnn2snn.model.vectors import known_words
+
+        known, kept = known_words(vectors), set(vocab.tokens)
+        rare = Vocabulary.build(fit.texts, min_count=1)
+        vocab = Vocabulary(vocab.tokens + [t for t in rare.tokens[2:] if t not in kept and t in known])
     classes = sorted(set(train_ex.labels))
     return (vocab, classes, encode(fit, vocab, classes), encode(val, vocab, classes),
             encode(test_ex, vocab, classes))
@@ -72,6 +79,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--ft-temperature", type=float, default=2.0)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--ft-lr", type=float, default=1e-3)
+    parser.add_argument("--vectors", help="pretrained word vectors (glove-6b-50d) for the float table")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-xylosim", action="store_true")
     parser.add_argument("--json")
@@ -81,7 +89,13 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     wall = time.perf_counter()
-    vocab, classes, fit, val, test = load(args.seed)
+    vocab, classes, fit, val, test = load(args.seed, vectors=args.vectors)
+    vectors = None
+    if args.vectors:
+        from rnn2snn.model.vectors import PACKAGED, load_vectors
+
+        vectors, found = load_vectors(args.vectors, vocab, PACKAGED.get(args.vectors, 50), seed=args.seed)
+        print(f"  vectors {args.vectors}: {found} of {len(vocab)} tokens found", flush=True)
     dyn = XyloDynamics(dash_syn=args.dash_syn, dash_mem=args.dash_mem, dash_syn_out=args.dash_syn_out,
                        dash_mem_out=args.dash_mem_out, tail_ticks=args.tail, ticks_per_step=args.ticks)
     result: dict = {"seed": args.seed, "hidden": args.hidden, "dynamics": asdict(dyn), "vocab": len(vocab),
@@ -93,8 +107,9 @@ def main(argv=None) -> dict:
                             lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed,
                             dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
                             ft_patience=args.ft_patience, ft_distill=args.ft_distill,
-                            ft_temperature=args.ft_temperature)
-    result["settings"] = asdict(settings)
+                            ft_temperature=args.ft_temperature, vectors=vectors)
+    result["settings"] = {k: v for k, v in asdict(settings).items() if k != "vectors"} | {
+        "vectors": args.vectors}
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
     result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
                                  "best_epoch": s.best_epoch} for s in conv.stages}

@@ -231,3 +231,20 @@ def test_finetune_with_distillation_runs_and_keeps_the_best_epoch():
     assert all(np.isfinite(row.loss) for row in result.history)
     after = float(np.mean(chip_predict(chip.spec(), data, dyn.tail_ticks) == data.labels))
     assert after == result.best_val_accuracy
+
+
+def test_word_vectors_feed_the_table_and_export_as_a_table():
+    """With vectors the float table is computed from them; the spec holds that table (an off-chip lookup)."""
+    dyn = XyloDynamics(ticks_per_step=2)
+    vectors = np.random.default_rng(0).normal(0, 0.4, (12, 5))
+    vectors[0] = 0
+    rate = RateXylo(12, 10, 3, dyn, seed=0, vectors=vectors)
+    data = _data(6)
+    loss = torch.nn.functional.cross_entropy(rate(data.tokens, data.lengths), torch.as_tensor(data.labels))
+    loss.backward()
+    assert rate.vec_map.grad.abs().sum() > 0 and rate.vectors.grad.abs().sum() > 0
+    model = rate.export()
+    assert model.encoder.shape == (12, 2, 16) and not model.encoder[0].any()
+    assert 0 <= model.encoder.min() and model.encoder.max() <= 15
+    spec = to_spec(model, choose_scales(model, state_ranges(rate, data), 8.0), "xylo-audio2", ("a", "b", "c"))
+    assert spec.encoder_table.shape == (12, 2, 16)

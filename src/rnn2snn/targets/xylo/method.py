@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rnn2snn.targets.xylo.convert import (
     Scales,
     StateRange,
@@ -59,6 +61,9 @@ class XyloSettings:
     ft_distill: float = 0.0
     ft_temperature: float = 2.0
     seed: int = 0
+    #: pretrained word vectors (n_tokens, D) by token id (rnn2snn.model.vectors.load_vectors), or
+    #: None: the float stage's table is then learned from scratch
+    vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     t0 = time.perf_counter()
     mask = recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed)
     rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask,
-                    dropout=settings.dropout)
+                    dropout=settings.dropout, vectors=settings.vectors)
     fit_float = train_rate(rate, fit, val,
                            FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
                                      patience=settings.patience, weight_decay=settings.weight_decay),

@@ -104,7 +104,7 @@ class RateXylo(nn.Module):
 
     def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
                  n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, vectors: np.ndarray | None = None):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
@@ -113,6 +113,18 @@ class RateXylo(nn.Module):
         # units of 15 events so that Adam moves it as fast (relatively) as the weights
         self.encoder = nn.Parameter(torch.rand(vocab_size, k, n_inputs, generator=gen, dtype=DTYPE)
                                     * (6.0 / ENCODER_UNIT))
+        self.vectors = None
+        if vectors is not None:
+            # pretrained word vectors (V, D), fine-tuned, through a learned map to the events: the
+            # table stays a table (computed once off-chip), but rare words get sensible rows
+            vec = torch.as_tensor(np.asarray(vectors, np.float64), dtype=DTYPE)
+            if vec.shape[0] != vocab_size:
+                raise HardwareLimitError(f"vectors have {vec.shape[0]} rows for {vocab_size} tokens")
+            spread = float(vec[1:].std()) * vec.shape[1] ** 0.5 or 1.0
+            self.vectors = nn.Parameter(vec)
+            self.vec_map = nn.Parameter(torch.randn(vec.shape[1], k * n_inputs, generator=gen, dtype=DTYPE)
+                                        * (0.15 / spread))
+            self.encoder.data.fill_(0.2)  # the map's offset (a token's own row is not used then)
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
         self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE)
                                   * 0.5 / hidden ** 0.5)
@@ -124,9 +136,15 @@ class RateXylo(nn.Module):
         self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
                                   * 0.1 / hidden ** 0.5)
 
+    def table(self) -> torch.Tensor:
+        """The encoder's events (V, k, 16), real, 0..15."""
+        raw = self.encoder
+        if self.vectors is not None:
+            raw = raw[:1] + (self.vectors @ self.vec_map).reshape(self.encoder.shape)
+        return (raw * ENCODER_UNIT).clamp(0, MAX_INPUT_COUNT)
+
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        table = (self.encoder * ENCODER_UNIT).clamp(0, MAX_INPUT_COUNT)
-        return table[tokens] * (tokens > 0)[..., None, None]  # (B, L, k, 16)
+        return self.table()[tokens] * (tokens > 0)[..., None, None]  # (B, L, k, 16)
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
         """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
@@ -172,7 +190,7 @@ class RateXylo(nn.Module):
         def arr(p):
             return p.detach().numpy().copy()
 
-        encoder = (arr(self.encoder) * ENCODER_UNIT).clip(0, MAX_INPUT_COUNT)
+        encoder = arr(self.table())
         encoder[0] = 0
         return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec * self.rec_mask),
                          bias=arr(self.bias),
