@@ -57,28 +57,31 @@ def load(seed: int, min_count: int = 2, val_fraction: float = 0.1, vectors: str 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hidden", type=int, default=64, help="hidden neurons (dense recurrence: <= 64 "
-                        "on Audio 2, its fan-out limit)")
-    parser.add_argument("--fanout", type=int, default=64, help="recurrent targets a neuron (random mask "
-                        "when --hidden is larger)")
-    parser.add_argument("--ticks", type=int, default=1, help="ticks a word (each with its own event vector)")
-    parser.add_argument("--dash-syn", type=int, default=1)
-    parser.add_argument("--dash-mem", type=int, default=15)
-    parser.add_argument("--dash-syn-out", type=int, default=1)
-    parser.add_argument("--dash-mem-out", type=int, default=15)
-    parser.add_argument("--tail", type=int, default=1, help="blank ticks after the last word")
-    parser.add_argument("--targets", default="4,8,16", help="99.9th-percentile hidden counts to try")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--ft-epochs", type=int, default=12)
-    parser.add_argument("--dropout", type=float, default=0.0, help="on the float model's input events")
-    parser.add_argument("--weight-decay", type=float, default=0.0)
-    parser.add_argument("--patience", type=int, default=6, help="float stage early stopping")
-    parser.add_argument("--ft-patience", type=int, default=4)
-    parser.add_argument("--ft-distill", type=float, default=0.0, help="weight of the float model's soft "
-                        "targets in the fine-tune")
-    parser.add_argument("--ft-temperature", type=float, default=2.0)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--ft-lr", type=float, default=1e-3)
+    d, dd = XyloSettings(), XyloSettings().dynamics  # defaults: the chain's own (the CLI's)
+    parser.add_argument("--hidden", type=int, default=d.hidden, help="hidden neurons (dense recurrence: "
+                        "<= 64 on Audio 2, its fan-out limit)")
+    parser.add_argument("--fanout", type=int, default=d.fanout, help="recurrent targets a neuron (random "
+                        "mask when --hidden is larger)")
+    parser.add_argument("--ticks", type=int, default=dd.ticks_per_step, help="ticks a word (each with its "
+                        "own event vector)")
+    parser.add_argument("--dash-syn", type=int, default=dd.dash_syn)
+    parser.add_argument("--dash-mem", type=int, default=dd.dash_mem)
+    parser.add_argument("--dash-syn-out", type=int, default=dd.dash_syn_out)
+    parser.add_argument("--dash-mem-out", type=int, default=dd.dash_mem_out)
+    parser.add_argument("--tail", type=int, default=dd.tail_ticks, help="blank ticks after the last word")
+    parser.add_argument("--targets", default=",".join(f"{t:g}" for t in d.target_counts),
+                        help="99.9th-percentile hidden counts to try")
+    parser.add_argument("--epochs", type=int, default=d.epochs)
+    parser.add_argument("--ft-epochs", type=int, default=d.ft_epochs)
+    parser.add_argument("--dropout", type=float, default=d.dropout, help="on the float model's input events")
+    parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    parser.add_argument("--patience", type=int, default=d.patience, help="float stage early stopping")
+    parser.add_argument("--ft-patience", type=int, default=d.ft_patience)
+    parser.add_argument("--ft-distill", type=float, default=d.ft_distill, help="weight of the float model's "
+                        "soft targets in the fine-tune")
+    parser.add_argument("--ft-temperature", type=float, default=d.ft_temperature)
+    parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--ft-lr", type=float, default=d.ft_lr)
     parser.add_argument("--vectors", help="pretrained word vectors (glove-6b-50d) for the float table")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-xylosim", action="store_true")
