@@ -248,3 +248,22 @@ def test_word_vectors_feed_the_table_and_export_as_a_table():
     assert 0 <= model.encoder.min() and model.encoder.max() <= 15
     spec = to_spec(model, choose_scales(model, state_ranges(rate, data), 8.0), "xylo-audio2", ("a", "b", "c"))
     assert spec.encoder_table.shape == (12, 2, 16)
+
+
+def test_the_chain_is_deterministic_and_fits_the_chip():
+    """convert_for_xylo end to end on a toy task: same seed, same spec; the spec passes validate()."""
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+    from rnn2snn.targets.xylo.spec import validate
+
+    data = _data(7, n=48, vocab=13)
+    data.labels = (data.tokens[:, 0] % 3).astype(np.int64)
+    settings = XyloSettings(hidden=12, dynamics=XyloDynamics(ticks_per_step=2), target_counts=(8.0,),
+                            epochs=2, ft_epochs=1, dropout=0.25, ft_distill=0.5)
+    runs = [convert_for_xylo(data, data, data, 13, ("a", "b", "c"), "xylo-audio2", settings)
+            for _ in range(2)]
+    a, b = (run.spec for run in runs)
+    assert validate(a) is a
+    for name in ("weights_in", "weights_rec", "weights_out", "bias", "encoder_table"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert [s.name for s in runs[0].stages] == ["float", "quantised", "spiking_before_finetune", "spiking"]
+    assert [(x.val, x.test) for x in runs[0].stages] == [(x.val, x.test) for x in runs[1].stages]
