@@ -136,15 +136,17 @@ class RateXylo(nn.Module):
         self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
                                   * 0.1 / hidden ** 0.5)
 
-    def table(self) -> torch.Tensor:
-        """The encoder's events (V, k, 16), real, 0..15."""
-        raw = self.encoder
-        if self.vectors is not None:
-            raw = raw[:1] + (self.vectors @ self.vec_map).reshape(self.encoder.shape)
+    def table(self, tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """The encoder's events (V, k, 16) — or of ``tokens`` (…, k, 16) — real, 0..15."""
+        if self.vectors is None:
+            raw = self.encoder if tokens is None else self.encoder[tokens]
+        else:  # only the rows asked for: the vocabulary is large, a batch's tokens few
+            vec = self.vectors if tokens is None else self.vectors[tokens]
+            raw = self.encoder[0] + (vec @ self.vec_map).reshape(*vec.shape[:-1], *self.encoder.shape[1:])
         return (raw * ENCODER_UNIT).clamp(0, MAX_INPUT_COUNT)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.table()[tokens] * (tokens > 0)[..., None, None]  # (B, L, k, 16)
+        return self.table(tokens) * (tokens > 0)[..., None, None]  # (B, L, k, 16)
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
         """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
