@@ -83,6 +83,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--lr", type=float, default=d.lr)
     parser.add_argument("--ft-lr", type=float, default=d.ft_lr)
     parser.add_argument("--vectors", help="pretrained word vectors (glove-6b-50d) for the float table")
+    parser.add_argument("--freeze-vectors", action="store_true", help="learn only the map from the vectors")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-xylosim", action="store_true")
     parser.add_argument("--json")
@@ -110,7 +111,8 @@ def main(argv=None) -> dict:
                             lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed,
                             dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
                             ft_patience=args.ft_patience, ft_distill=args.ft_distill,
-                            ft_temperature=args.ft_temperature, vectors=vectors)
+                            ft_temperature=args.ft_temperature, vectors=vectors,
+                            tune_vectors=not args.freeze_vectors)
     result["settings"] = {k: v for k, v in asdict(settings).items() if k != "vectors"} | {
         "vectors": args.vectors}
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)

@@ -31,6 +31,7 @@ from rnn2snn.targets.xylo.train import (
     rate_accuracy,
     rate_from_spec,
     state_ranges,
+    train_rate,
 )
 
 
@@ -267,3 +268,12 @@ def test_the_chain_is_deterministic_and_fits_the_chip():
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert [s.name for s in runs[0].stages] == ["float", "quantised", "spiking_before_finetune", "spiking"]
     assert [(x.val, x.test) for x in runs[0].stages] == [(x.val, x.test) for x in runs[1].stages]
+
+
+def test_frozen_vectors_stay_as_given():
+    dyn = XyloDynamics()
+    vectors = np.random.default_rng(1).normal(0, 0.4, (12, 5))
+    rate = RateXylo(12, 10, 3, dyn, seed=0, vectors=vectors, tune_vectors=False)
+    data = _data(8)
+    train_rate(rate, data, data, FitConfig(epochs=1, batch_size=8))
+    assert np.array_equal(rate.vectors.detach().numpy(), vectors)

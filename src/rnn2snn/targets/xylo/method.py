@@ -64,6 +64,7 @@ class XyloSettings:
     #: pretrained word vectors (n_tokens, D) by token id (rnn2snn.model.vectors.load_vectors), or
     #: None: the float stage's table is then learned from scratch
     vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+    tune_vectors: bool = True  # fine-tune the vectors (False: only the map from them is learned)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     t0 = time.perf_counter()
     mask = recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed)
     rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask,
-                    dropout=settings.dropout, vectors=settings.vectors)
+                    dropout=settings.dropout, vectors=settings.vectors, tune_vectors=settings.tune_vectors)
     fit_float = train_rate(rate, fit, val,
                            FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
                                      patience=settings.patience, weight_decay=settings.weight_decay),

@@ -104,7 +104,7 @@ class RateXylo(nn.Module):
 
     def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
                  n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None,
-                 dropout: float = 0.0, vectors: np.ndarray | None = None):
+                 dropout: float = 0.0, vectors: np.ndarray | None = None, tune_vectors: bool = True):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
@@ -121,7 +121,7 @@ class RateXylo(nn.Module):
             if vec.shape[0] != vocab_size:
                 raise HardwareLimitError(f"vectors have {vec.shape[0]} rows for {vocab_size} tokens")
             spread = float(vec[1:].std()) * vec.shape[1] ** 0.5 or 1.0
-            self.vectors = nn.Parameter(vec)
+            self.vectors = nn.Parameter(vec, requires_grad=tune_vectors)
             self.vec_map = nn.Parameter(torch.randn(vec.shape[1], k * n_inputs, generator=gen, dtype=DTYPE)
                                         * (0.15 / spread))
             self.encoder.data.fill_(0.2)  # the map's offset (a token's own row is not used then)
