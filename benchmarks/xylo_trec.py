@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import torch
 # The one place this study reads the project's data code (its path may move at merge).
 from rnn2snn.data import Vocabulary, encode, load_trec, stratified_split
 from rnn2snn.targets.xylo.convert import XyloDynamics, rasters
-from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+from rnn2snn.targets.xylo.method import XYLO_PRESETS, convert_for_xylo, with_vectors
 from rnn2snn.targets.xylo.power import estimate_energy
 from rnn2snn.targets.xylo.simulate import simulate
 from rnn2snn.targets.xylo.spec import save_spec
@@ -56,8 +56,12 @@ def load(seed: int, min_count: int = 2, val_fraction: float = 0.1, vectors: str 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="xylo-audio2", choices=sorted(XYLO_PRESETS),
+                        help="the settings the other flags' defaults come from")
+    preset = parser.parse_known_args(argv)[0].preset
     parser.add_argument("--seed", type=int, default=0)
-    d, dd = XyloSettings(), XyloSettings().dynamics  # defaults: the chain's own (the CLI's)
+    d = XYLO_PRESETS[preset]  # defaults: the chain's own (the CLI's)
+    dd = d.dynamics
     parser.add_argument("--hidden", type=int, default=d.hidden, help="hidden neurons (dense recurrence: "
                         "<= 64 on Audio 2, its fan-out limit)")
     parser.add_argument("--fanout", type=int, default=d.fanout, help="recurrent targets a neuron (random "
@@ -82,8 +86,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--ft-temperature", type=float, default=d.ft_temperature)
     parser.add_argument("--lr", type=float, default=d.lr)
     parser.add_argument("--ft-lr", type=float, default=d.ft_lr)
-    parser.add_argument("--vectors", help="pretrained word vectors (glove-6b-50d) for the float table")
-    parser.add_argument("--freeze-vectors", action="store_true", help="learn only the map from the vectors")
+    parser.add_argument("--vectors", default=d.vector_source, help="pretrained word vectors (glove-6b-50d) "
+                        "for the float table ('' for none)")
+    parser.add_argument("--freeze-vectors", action="store_true", default=not d.tune_vectors,
+                        help="learn only the map from the vectors")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-xylosim", action="store_true")
     parser.add_argument("--json")
@@ -93,26 +99,21 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     wall = time.perf_counter()
+    args.vectors = args.vectors or None
     vocab, classes, fit, val, test = load(args.seed, vectors=args.vectors)
-    vectors = None
-    if args.vectors:
-        from rnn2snn.model.vectors import PACKAGED, load_vectors
-
-        vectors, found = load_vectors(args.vectors, vocab, PACKAGED.get(args.vectors, 50), seed=args.seed)
-        print(f"  vectors {args.vectors}: {found} of {len(vocab)} tokens found", flush=True)
     dyn = XyloDynamics(dash_syn=args.dash_syn, dash_mem=args.dash_mem, dash_syn_out=args.dash_syn_out,
                        dash_mem_out=args.dash_mem_out, tail_ticks=args.tail, ticks_per_step=args.ticks)
-    result: dict = {"seed": args.seed, "hidden": args.hidden, "dynamics": asdict(dyn), "vocab": len(vocab),
-                    "train": len(fit), "val": len(val), "test": len(test), "stages": {}}
+    result: dict = {"preset": preset, "seed": args.seed, "hidden": args.hidden, "dynamics": asdict(dyn),
+                    "vocab": len(vocab), "train": len(fit), "val": len(val), "test": len(test), "stages": {}}
 
-    settings = XyloSettings(hidden=args.hidden, fanout=args.fanout, dynamics=dyn,
-                            target_counts=tuple(float(x) for x in args.targets.split(",")),
-                            epochs=args.epochs,
-                            lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed,
-                            dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
-                            ft_patience=args.ft_patience, ft_distill=args.ft_distill,
-                            ft_temperature=args.ft_temperature, vectors=vectors,
-                            tune_vectors=not args.freeze_vectors)
+    settings = replace(d, hidden=args.hidden, fanout=args.fanout, dynamics=dyn,
+                       target_counts=tuple(float(x) for x in args.targets.split(",")), epochs=args.epochs,
+                       lr=args.lr, ft_epochs=args.ft_epochs, ft_lr=args.ft_lr, seed=args.seed,
+                       dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
+                       ft_patience=args.ft_patience, ft_distill=args.ft_distill,
+                       ft_temperature=args.ft_temperature, vector_source=args.vectors,
+                       tune_vectors=not args.freeze_vectors)
+    settings = with_vectors(settings, vocab)
     result["settings"] = {k: v for k, v in asdict(settings).items() if k != "vectors"} | {
         "vectors": args.vectors}
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)

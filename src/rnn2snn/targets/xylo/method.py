@@ -11,7 +11,7 @@ Data are duck-typed: any object with ``tokens`` (N, L) int, ``lengths`` (N,) and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -65,6 +65,21 @@ class XyloSettings:
     #: None: the float stage's table is then learned from scratch
     vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
     tune_vectors: bool = True  # fine-tune the vectors (False: only the map from them is learned)
+    #: packaged vectors the caller should load into ``vectors`` (:func:`with_vectors`), keeping the
+    #: rare training words they know in the vocabulary; None: no vectors
+    vector_source: str | None = None
+
+
+def with_vectors(settings: XyloSettings, vocab) -> XyloSettings:
+    """``settings`` with ``vectors`` loaded for ``vocab`` (a :class:`rnn2snn.data.Vocabulary`) from
+    ``settings.vector_source`` (unchanged without one). Needs the ``[vectors]`` extra."""
+    if settings.vector_source is None:
+        return settings
+    from rnn2snn.model.vectors import PACKAGED, load_vectors
+
+    matrix, _ = load_vectors(settings.vector_source, vocab, PACKAGED.get(settings.vector_source, 50),
+                             seed=settings.seed)
+    return replace(settings, vectors=matrix)
 
 
 @dataclass(frozen=True)
@@ -161,3 +176,11 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
                           target_counts=target,
                           trials=tuple(trials), float_ranges=ranges, float_history=tuple(fit_float.history),
                           finetune_history=tuple(fit_chip.history))
+
+
+#: The named configurations: ``xylo-audio2`` is what ``reproduce --target xylo-audio2`` runs;
+#: ``xylo-best`` adds GloVe 6B 50-d vectors (the ``[vectors]`` extra; :func:`with_vectors`).
+XYLO_PRESETS: dict[str, XyloSettings] = {
+    "xylo-audio2": XyloSettings(),
+    "xylo-best": XyloSettings(vector_source="glove-6b-50d"),
+}
