@@ -90,6 +90,9 @@ def main(argv=None) -> dict:
                         "for the float table ('' for none)")
     parser.add_argument("--freeze-vectors", action="store_true", default=not d.tune_vectors,
                         help="learn only the map from the vectors")
+    parser.add_argument("--teacher-maps", type=int, default=d.teacher_maps, help="a float CNN teacher "
+                        "(maps per filter width; 0: none)")
+    parser.add_argument("--distill", type=float, default=d.distill, help="its weight in the float stage")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-xylosim", action="store_true")
     parser.add_argument("--json")
@@ -112,13 +115,16 @@ def main(argv=None) -> dict:
                        dropout=args.dropout, weight_decay=args.weight_decay, patience=args.patience,
                        ft_patience=args.ft_patience, ft_distill=args.ft_distill,
                        ft_temperature=args.ft_temperature, vector_source=args.vectors,
-                       tune_vectors=not args.freeze_vectors)
+                       tune_vectors=not args.freeze_vectors, teacher_maps=args.teacher_maps,
+                       distill=args.distill)
     settings = with_vectors(settings, vocab)
     result["settings"] = {k: v for k, v in asdict(settings).items() if k != "vectors"} | {
         "vectors": args.vectors}
     conv = convert_for_xylo(fit, val, test, len(vocab), tuple(classes), "xylo-audio2", settings, log=print)
     result["stages"] = {s.name: {"val": round(s.val, 4), "test": round(s.test, 4), "seconds": s.seconds,
                                  "best_epoch": s.best_epoch} for s in conv.stages}
+    if conv.teacher is not None:
+        result["teacher"] = asdict(conv.teacher)
     result["float_ranges"] = asdict(conv.float_ranges)
     result["targets_tried"] = [{"target": t.target_counts, "spiking_val": round(t.spiking_val, 4),
                                 **asdict(t.scales)} for t in conv.trials]

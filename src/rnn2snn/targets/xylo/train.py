@@ -279,9 +279,30 @@ def _rate_loss(model, tokens, lengths, labels):
     return nn.functional.cross_entropy(logits, labels), int((logits.argmax(1) == labels).sum())
 
 
-def train_rate(model: RateXylo, train, val, config: FitConfig, log=None) -> FitResult:
-    """Stage 1: fit the float rate model (cross-entropy on the read tick's output)."""
-    return _fit(model, _rate_loss, rate_accuracy, train, val, config, log)
+def _kl(logits: torch.Tensor, soft: torch.Tensor, temperature: float) -> torch.Tensor:
+    log_p = nn.functional.log_softmax(logits / temperature, dim=1)
+    return nn.functional.kl_div(log_p, soft, reduction="batchmean") * temperature ** 2
+
+
+def train_rate(model: RateXylo, train, val, config: FitConfig, log=None, teacher=None, distill: float = 0.0,
+               temperature: float = 2.0) -> FitResult:
+    """Stage 1: fit the float rate model (cross-entropy on the read tick's output).
+
+    With a ``teacher`` (any ``teacher(tokens, lengths)`` → logits, e.g. a float CNN) and
+    ``distill`` λ > 0 the loss is ``(1 − λ)·CE + λ·T²·KL(teacher_T ‖ model_T)``.
+    """
+    if teacher is None or distill <= 0:
+        return _fit(model, _rate_loss, rate_accuracy, train, val, config, log)
+
+    def loss_fn(m, tokens, lengths, labels):
+        logits = m(tokens, lengths)
+        with torch.no_grad():
+            soft = nn.functional.softmax(teacher(tokens, lengths) / temperature, dim=1)
+        loss = (1 - distill) * nn.functional.cross_entropy(logits, labels) + distill * _kl(logits, soft,
+                                                                                            temperature)
+        return loss, int((logits.argmax(1) == labels).sum())
+
+    return _fit(model, loss_fn, rate_accuracy, train, val, config, log)
 
 
 # --- stage 2: the chip's integers, trained through the chip's tick ------------------------------
@@ -413,9 +434,7 @@ def _chip_loss(model: ChipXylo, tokens, lengths, labels, soft: torch.Tensor | No
     excess = torch.relu(vmem_out.abs() - 0.9 * STATE_MAX) / STATE_MAX
     loss = nn.functional.cross_entropy(logits, labels)
     if soft is not None:
-        log_p = nn.functional.log_softmax(logits / temperature, dim=1)
-        kl = nn.functional.kl_div(log_p, soft, reduction="batchmean") * temperature ** 2
-        loss = (1 - distill) * loss + distill * kl
+        loss = (1 - distill) * loss + distill * _kl(logits, soft, temperature)
     return loss + (excess ** 2).mean(), int((exact.argmax(1) == labels.numpy()).sum())
 
 
@@ -435,11 +454,12 @@ def chip_accuracy(spec: XyloSpec, data, tail_ticks: int) -> float:
     return float(np.mean(chip_predict(spec, data, tail_ticks) == np.asarray(data.labels)))
 
 
-def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None, teacher: RateXylo | None = None,
+def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None, teacher=None,
                   distill: float = 0.0, temperature: float = 2.0) -> FitResult:
     """Stage 2: fit the integers against the chip's tick; validation accuracy by the simulator.
 
-    With a ``teacher`` (the float rate model) and ``distill`` λ > 0 the loss is
+    With a ``teacher`` (the float rate model, or any ``teacher(tokens, lengths)`` → logits)
+    and ``distill`` λ > 0 the loss is
     ``(1 − λ)·CE + λ·T²·KL(teacher_T ‖ chip_T)``: the chip is pulled toward the float
     model's class scores, which carry more than the (mostly already fitted) labels.
     """
@@ -448,7 +468,8 @@ def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None, teac
 
     if teacher is None or distill <= 0:
         return _fit(model, _chip_loss, accuracy, train, val, config, log)
-    teacher.eval()
+    if isinstance(teacher, nn.Module):
+        teacher.eval()
 
     def loss_fn(m, tokens, lengths, labels):
         with torch.no_grad():
