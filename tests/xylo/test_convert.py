@@ -277,3 +277,14 @@ def test_frozen_vectors_stay_as_given():
     data = _data(8)
     train_rate(rate, data, data, FitConfig(epochs=1, batch_size=8))
     assert np.array_equal(rate.vectors.detach().numpy(), vectors)
+
+
+def test_a_float_cnn_teacher_is_trained_measured_and_distilled():
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+
+    data = _data(9, n=40, vocab=13)
+    settings = XyloSettings(hidden=8, target_counts=(8.0,), epochs=1, ft_epochs=1, teacher_maps=4,
+                            teacher_epochs=1, distill=0.5, ft_distill=0.5)
+    conv = convert_for_xylo(data, data, None, 13, ("a", "b", "c"), "xylo-audio2", settings)
+    assert conv.teacher is not None and 0 <= conv.teacher.val <= 1 and conv.teacher.test is None
+    assert conv.stage("spiking").test is None
