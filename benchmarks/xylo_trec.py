@@ -12,9 +12,14 @@ Stages (validation picks every choice; test is only reported):
 
 then the test set in xylosim (every recorded array, every tick), energy per question.
 
-Run::
+Run (the flags' defaults are the preset's :class:`XyloSettings`, so the default run is what
+``reproduce --target xylo-audio2`` runs)::
 
-    PYTHONPATH=$PWD/src python benchmarks/xylo_trec.py --seed 0 --json /tmp/x18conv/s0.json
+    PYTHONPATH=$PWD/src python benchmarks/xylo_trec.py --seed 0 --threads 1 --json /tmp/x2/final0.json
+    PYTHONPATH=$PWD/src python benchmarks/xylo_trec.py --preset xylo-best --seed 0 --threads 1 ...
+
+The earlier chain (1 tick a word, no dropout, 30 epochs) is
+``--ticks 1 --dropout 0 --epochs 30 --patience 6``.
 """
 
 from __future__ import annotations
