@@ -18,6 +18,7 @@ from rnn2snn.targets.xylo.convert import (
     XyloDynamics,
     choose_scales,
     rasters,
+    recurrent_mask,
     to_spec,
 )
 from rnn2snn.targets.xylo.simulate import classify, simulate
@@ -30,6 +31,7 @@ from rnn2snn.targets.xylo.train import (
     rate_accuracy,
     rate_from_spec,
     state_ranges,
+    train_rate,
 )
 
 
@@ -55,14 +57,13 @@ def _spec(seed: int, dynamics: XyloDynamics, hidden: int = 10, vocab: int = 12):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("dynamics", [XyloDynamics(),
-                                      XyloDynamics(dash_syn=2, dash_mem=1, dash_syn_out=3, dash_mem_out=4,
-                                                   tail_ticks=2, ticks_per_step=2)])
+@pytest.mark.parametrize("dynamics", [XyloDynamics(), XyloDynamics(dash_syn=2, dash_mem=1, dash_syn_out=3,
+                                                                   dash_mem_out=4, tail_ticks=2,
+                                                                   ticks_per_step=2)])
 def test_chip_forward_is_the_simulator(seed, dynamics):
     """The fine-tune's forward values equal the simulator's output Vmem at the read tick, bit for bit."""
     _, _, scales, spec = _spec(seed, dynamics)
-    if seed == 3:  # input far too strong for 16 bits: saturation must be modelled, not avoided
-        # weights stay int8: ChipXylo clips its latents to the chip's range (a wider weight is another spec)
+    if seed == 3:  # input far too strong for 16 bits (int8 still): saturation must be modelled, not avoided
         spec = replace(spec, weights_in=np.minimum(np.abs(spec.weights_in) + 60, 127), weight_shift_in=8)
     data = _data(seed + 10)
     chip = ChipXylo(spec, dynamics, scales.out_scale)
@@ -74,10 +75,17 @@ def test_chip_forward_is_the_simulator(seed, dynamics):
     assert np.allclose(surrogate.detach().numpy(), expected, rtol=0, atol=1e-6)
     assert np.array_equal(chip_predict(spec, data, dynamics.tail_ticks), classify(record, "vmem_last", read))
     assert record.spikes.sum() > 0  # the hidden layer is active, so the equality says something
-    if seed == 3:
-        saturated = 2 ** 15 - 1
-        # Isyn is recorded after its decay: a current saturated at 2^15 - 1 shows as that minus its decrement
-        assert (record.isyn == saturated - (saturated >> dynamics.dash_syn)).any()
+    if seed == 3:  # Isyn saturated at 2^15 - 1 before its decay (it is recorded after it)
+        top = 2 ** 15 - 1
+        assert (record.isyn == top - (top >> dynamics.dash_syn)).any()
+
+
+def test_an_invalid_template_is_refused_not_clamped():
+    """A template outside the chip's ranges would be trained as a different (clamped) network."""
+    _, _, scales, spec = _spec(0, XyloDynamics())
+    bad = replace(spec, weights_in=np.abs(spec.weights_in) + 60)
+    with pytest.raises(HardwareLimitError, match="8-bit weights"):
+        ChipXylo(bad, XyloDynamics(), scales.out_scale)
 
 
 def test_surrogate_gradient_reaches_every_layer():
@@ -177,3 +185,106 @@ def test_bad_dynamics_refused():
         XyloDynamics(dash_syn=0)
     with pytest.raises(HardwareLimitError, match="tail_ticks"):
         XyloDynamics(tail_ticks=0)
+
+
+def test_recurrent_mask_keeps_the_fanout_and_memory_limits():
+    dense = recurrent_mask(64, 64)
+    assert dense.all() and dense.shape == (64, 64)
+    wide = recurrent_mask(300, 64, seed=1)
+    assert (wide.sum(axis=1) == 64).all()
+    assert np.array_equal(wide, recurrent_mask(300, 64, seed=1))  # same seed, same mask
+    full = recurrent_mask(1000, 64)  # the memory (32,000 pairs) bounds the fan-out to 32
+    assert (full.sum(axis=1) == 32).all()
+
+
+def test_a_sparse_wide_layer_trains_inside_its_mask_and_runs_as_simulated():
+    """Wider than the fan-out: the float model, the spec and the fine-tune keep the mask."""
+    dyn = XyloDynamics(ticks_per_step=2)
+    mask = recurrent_mask(80, 8, seed=2)
+    rate = RateXylo(12, 80, 3, dyn, seed=0, rec_mask=mask)
+    with torch.no_grad():
+        rate.w_in.mul_(8.0)
+        rate.w_rec.mul_(4.0)
+        rate.bias.add_(0.3)
+    data = _data(4)
+    model = rate.export()
+    assert not model.w_rec[~mask].any()
+    scales = choose_scales(model, state_ranges(rate, data), 12.0)
+    spec = to_spec(model, scales, "xylo-audio2", ("a", "b", "c"))
+    chip = ChipXylo(spec, dyn, scales.out_scale, rec_mask=mask)
+    finetune_chip(chip, data, data, FitConfig(epochs=2, lr=5e-2, batch_size=8, patience=2))
+    tuned = chip.spec()
+    assert not tuned.weights_rec[:, :, 0][~mask].any()
+    _, exact = chip(data.tokens, data.lengths)
+    counts, read = rasters(tuned, data.tokens, data.lengths, dyn.tail_ticks)
+    record = simulate(tuned, counts, record=True)
+    assert np.array_equal(exact, record.vmem_out[np.arange(len(read)), read - 1])
+    assert record.spikes.sum() > 0
+
+
+def test_finetune_with_distillation_runs_and_keeps_the_best_epoch():
+    dyn = XyloDynamics()
+    data = _data(2, n=48, vocab=13)
+    rate, _, scales, spec = _spec(5, dyn, vocab=13)
+    chip = ChipXylo(spec, dyn, scales.out_scale)
+    result = finetune_chip(chip, data, data, FitConfig(epochs=2, lr=2e-2, batch_size=16, patience=2),
+                           teacher=rate, distill=0.5, temperature=2.0)
+    assert all(np.isfinite(row.loss) for row in result.history)
+    after = float(np.mean(chip_predict(chip.spec(), data, dyn.tail_ticks) == data.labels))
+    assert after == result.best_val_accuracy
+
+
+def test_word_vectors_feed_the_table_and_export_as_a_table():
+    """With vectors the float table is computed from them; the spec holds that table (an off-chip lookup)."""
+    dyn = XyloDynamics(ticks_per_step=2)
+    vectors = np.random.default_rng(0).normal(0, 0.4, (12, 5))
+    vectors[0] = 0
+    rate = RateXylo(12, 10, 3, dyn, seed=0, vectors=vectors)
+    data = _data(6)
+    loss = torch.nn.functional.cross_entropy(rate(data.tokens, data.lengths), torch.as_tensor(data.labels))
+    loss.backward()
+    assert rate.vec_map.grad.abs().sum() > 0 and rate.vectors.grad.abs().sum() > 0
+    model = rate.export()
+    assert model.encoder.shape == (12, 2, 16) and not model.encoder[0].any()
+    assert 0 <= model.encoder.min() and model.encoder.max() <= 15
+    spec = to_spec(model, choose_scales(model, state_ranges(rate, data), 8.0), "xylo-audio2", ("a", "b", "c"))
+    assert spec.encoder_table.shape == (12, 2, 16)
+
+
+def test_the_chain_is_deterministic_and_fits_the_chip():
+    """convert_for_xylo end to end on a toy task: same seed, same spec; the spec passes validate()."""
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+    from rnn2snn.targets.xylo.spec import validate
+
+    data = _data(7, n=48, vocab=13)
+    data.labels = (data.tokens[:, 0] % 3).astype(np.int64)
+    settings = XyloSettings(hidden=12, dynamics=XyloDynamics(ticks_per_step=2), target_counts=(8.0,),
+                            epochs=2, ft_epochs=1, dropout=0.25, ft_distill=0.5)
+    runs = [convert_for_xylo(data, data, data, 13, ("a", "b", "c"), "xylo-audio2", settings)
+            for _ in range(2)]
+    a, b = (run.spec for run in runs)
+    assert validate(a) is a
+    for name in ("weights_in", "weights_rec", "weights_out", "bias", "encoder_table"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert [s.name for s in runs[0].stages] == ["float", "quantised", "spiking_before_finetune", "spiking"]
+    assert [(x.val, x.test) for x in runs[0].stages] == [(x.val, x.test) for x in runs[1].stages]
+
+
+def test_frozen_vectors_stay_as_given():
+    dyn = XyloDynamics()
+    vectors = np.random.default_rng(1).normal(0, 0.4, (12, 5))
+    rate = RateXylo(12, 10, 3, dyn, seed=0, vectors=vectors, tune_vectors=False)
+    data = _data(8)
+    train_rate(rate, data, data, FitConfig(epochs=1, batch_size=8))
+    assert np.array_equal(rate.vectors.detach().numpy(), vectors)
+
+
+def test_a_float_cnn_teacher_is_trained_measured_and_distilled():
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+
+    data = _data(9, n=40, vocab=13)
+    settings = XyloSettings(hidden=8, target_counts=(8.0,), epochs=1, ft_epochs=1, teacher_maps=4,
+                            teacher_epochs=1, distill=0.5, ft_distill=0.5)
+    conv = convert_for_xylo(data, data, None, 13, ("a", "b", "c"), "xylo-audio2", settings)
+    assert conv.teacher is not None and 0 <= conv.teacher.val <= 1 and conv.teacher.test is None
+    assert conv.stage("spiking").test is None

@@ -68,7 +68,8 @@ class XyloDynamics:
 class FloatXylo:
     """A trained float rate model, in threshold units (hidden) and logit units (output).
 
-    ``encoder`` (V, 16): input events per token and tick (0..15, real); ``w_in`` (16, N),
+    ``encoder`` (V, k, 16) or (V, 16): input events per token and tick of a word (0..15,
+    real; the 2-d form holds for all k ticks); ``w_in`` (16, N),
     ``w_rec`` (N, N), ``bias`` (N,) in thresholds per event / per tick; ``w_out`` (N, C)
     in logits per hidden spike. Row 0 of ``encoder`` is padding (no events).
     """
@@ -149,6 +150,8 @@ def to_spec(model: FloatXylo, scales: Scales, chip: str = "xylo-audio2",
     get_chip(chip)
     bias = np.clip(np.round(model.bias * c * th), -STATE_MAX - 1, STATE_MAX).astype(np.int64)
     table = np.clip(np.round(model.encoder), 0, 15).astype(np.int64)
+    if table.ndim == 2:  # one event vector for all of a word's ticks
+        table = np.repeat(table[:, None, :], dyn.ticks_per_step, 1)
     table[0] = 0
     spec = XyloSpec(
         weights_in=_int8(model.w_in * c * th, scales.weight_shift_in, "weights_in")[:, :, None],
@@ -160,9 +163,28 @@ def to_spec(model: FloatXylo, scales: Scales, chip: str = "xylo-audio2",
         threshold_out=np.full(n_out, STATE_MAX), bias_out=np.zeros(n_out, np.int64),
         weight_shift_in=scales.weight_shift_in, weight_shift_rec=scales.weight_shift_rec,
         weight_shift_out=scales.weight_shift_out, chip=chip, readout=dyn.readout,
-        ticks_per_step=dyn.ticks_per_step, encoder_table=np.repeat(table[:, None, :], dyn.ticks_per_step, 1),
+        ticks_per_step=dyn.ticks_per_step, encoder_table=table,
         classes=classes)
     return validate(spec)
+
+
+def recurrent_mask(n_hidden: int, fanout: int, chip: str = "xylo-audio2", seed: int = 0) -> np.ndarray:
+    """Which recurrent (source, target) pairs may hold a weight: (N, N) bool, ≤ ``fanout`` targets a source.
+
+    Why random and fixed: the chip bounds each neuron's fan-out (64 on Audio 2) and the
+    pairs in all (32,000), so a layer wider than the fan-out must be sparse; a fixed random
+    pattern (seeded) mixes every neuron with the others within a few ticks. Dense (all
+    ones) when ``n_hidden`` ≤ ``fanout``; ``fanout`` is lowered to what the memory holds.
+    """
+    spec_chip = get_chip(chip)
+    fanout = min(fanout, spec_chip.max_fanout, spec_chip.recurrent_memory // max(n_hidden, 1))
+    if n_hidden <= fanout:
+        return np.ones((n_hidden, n_hidden), bool)
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((n_hidden, n_hidden), bool)
+    for source in range(n_hidden):
+        mask[source, rng.choice(n_hidden, fanout, replace=False)] = True
+    return mask
 
 
 def rasters(spec: XyloSpec, tokens: np.ndarray, lengths: np.ndarray, tail_ticks: int

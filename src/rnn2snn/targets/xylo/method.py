@@ -11,9 +11,18 @@ Data are duck-typed: any object with ``tokens`` (N, L) int, ``lengths`` (N,) and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from rnn2snn.targets.xylo.convert import Scales, StateRange, XyloDynamics, choose_scales, to_spec
+import numpy as np
+
+from rnn2snn.targets.xylo.convert import (
+    Scales,
+    StateRange,
+    XyloDynamics,
+    choose_scales,
+    recurrent_mask,
+    to_spec,
+)
 from rnn2snn.targets.xylo.spec import XyloSpec
 from rnn2snn.targets.xylo.train import (
     ChipXylo,
@@ -34,15 +43,51 @@ class XyloSettings:
     """Everything the chain chooses or is told: sizes, chip dynamics, training schedules."""
 
     hidden: int = 64
-    dynamics: XyloDynamics = field(default_factory=XyloDynamics)
+    #: recurrent targets a hidden neuron may have (a fixed random mask when hidden > fanout)
+    fanout: int = 64
+    #: 2 ticks a word, each with its own 16 event counts: 32 input numbers a word, and integer
+    #: spike counts closer to the rate model's (chosen on validation, seeds 0-2)
+    dynamics: XyloDynamics = field(default_factory=lambda: XyloDynamics(ticks_per_step=2))
     #: 99.9th-percentile hidden counts a tick to try as the activity scale (validation picks).
     target_counts: tuple[float, ...] = (4.0, 8.0, 16.0)
-    epochs: int = 30
+    epochs: int = 60
     lr: float = 3e-3
+    #: dropout on the float model's input events and Adam's weight decay (float stage only)
+    dropout: float = 0.4
+    weight_decay: float = 0.0
+    patience: int = 10
     ft_epochs: int = 12
     ft_lr: float = 1e-3
     ft_patience: int = 4
+    #: distillation weight λ of the float model's class scores in the fine-tune (0: labels only)
+    ft_distill: float = 0.0
+    ft_temperature: float = 2.0
     seed: int = 0
+    #: pretrained word vectors (n_tokens, D) by token id (rnn2snn.model.vectors.load_vectors), or
+    #: None: the float stage's table is then learned from scratch
+    vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+    tune_vectors: bool = True  # fine-tune the vectors (False: only the map from them is learned)
+    #: packaged vectors the caller should load into ``vectors`` (:func:`with_vectors`), keeping the
+    #: rare training words they know in the vocabulary; None: no vectors
+    vector_source: str | None = None
+    #: a float teacher: Kim's CNN with this many maps per filter width, trained on ``fit`` (0: none);
+    #: ``distill`` is the weight of its soft targets in the float stage; with a teacher the fine-tune
+    #: distils from it too (else from the rate model)
+    teacher_maps: int = 0
+    distill: float = 0.0
+    teacher_epochs: int = 20
+
+
+def with_vectors(settings: XyloSettings, vocab) -> XyloSettings:
+    """``settings`` with ``vectors`` loaded for ``vocab`` (a :class:`rnn2snn.data.Vocabulary`) from
+    ``settings.vector_source`` (unchanged without one). Needs the ``[vectors]`` extra."""
+    if settings.vector_source is None:
+        return settings
+    from rnn2snn.model.vectors import PACKAGED, load_vectors
+
+    matrix, _ = load_vectors(settings.vector_source, vocab, PACKAGED.get(settings.vector_source, 50),
+                             seed=settings.seed)
+    return replace(settings, vectors=matrix)
 
 
 @dataclass(frozen=True)
@@ -76,6 +121,8 @@ class XyloConversion:
     float_ranges: StateRange
     float_history: tuple[EpochRow, ...]
     finetune_history: tuple[EpochRow, ...]
+    #: the float teacher's accuracies (None without one); it never goes on the chip
+    teacher: XyloStage | None = None
 
     def stage(self, name: str) -> XyloStage:
         return next(s for s in self.stages if s.name == name)
@@ -95,17 +142,30 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
 
     def measure(name, accuracy_of, seconds=0.0, best_epoch=None):
         row = XyloStage(name, accuracy_of(val), None if test is None else accuracy_of(test),
-                        round(seconds, 1),
-                        best_epoch)
+                        round(seconds, 1), best_epoch)
         stages.append(row)
         shown = "" if row.test is None else f"  test {row.test:.4f}"
         say(f"{name:>26}: val {row.val:.4f}{shown}")
 
+    teacher, teacher_row = None, None
+    if settings.teacher_maps > 0:
+        t0 = time.perf_counter()
+        teacher = _train_teacher(fit, val, n_tokens, len(classes), settings)
+        teacher_row = XyloStage("teacher", _accuracy_of(teacher, val),
+                                None if test is None else _accuracy_of(teacher, test),
+                                round(time.perf_counter() - t0, 1))
+        shown = "" if teacher_row.test is None else f"  test {teacher_row.test:.4f}"
+        say(f"{'teacher (float CNN)':>26}: val {teacher_row.val:.4f}{shown}")
+
     t0 = time.perf_counter()
-    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed)
+    mask = recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed)
+    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask,
+                    dropout=settings.dropout, vectors=settings.vectors, tune_vectors=settings.tune_vectors)
     fit_float = train_rate(rate, fit, val,
-                           FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed),
-                           log=log)
+                           FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
+                                     patience=settings.patience, weight_decay=settings.weight_decay),
+                           log=log, teacher=teacher, distill=settings.distill,
+                           temperature=settings.ft_temperature)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
     ranges = state_ranges(rate, fit)
@@ -125,14 +185,70 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     measure("spiking_before_finetune", lambda d: chip_accuracy(spec, d, dyn.tail_ticks))
 
     t0 = time.perf_counter()
-    chip_model = ChipXylo(spec, dyn, scales.out_scale)
+    chip_model = ChipXylo(spec, dyn, scales.out_scale, rec_mask=mask)
     ft_config = FitConfig(epochs=settings.ft_epochs, lr=settings.ft_lr, seed=settings.seed,
                           patience=settings.ft_patience)
-    fit_chip = finetune_chip(chip_model, fit, val, ft_config, log=log)
+    fit_chip = finetune_chip(chip_model, fit, val, ft_config, log=log,
+                             teacher=rate if teacher is None else teacher, distill=settings.ft_distill,
+                             temperature=settings.ft_temperature)
     spec = chip_model.spec()
     measure("spiking", lambda d: chip_accuracy(spec, d, dyn.tail_ticks), time.perf_counter() - t0,
             fit_chip.best_epoch)
     return XyloConversion(spec=spec, settings=settings, stages=tuple(stages), scales=scales,
                           target_counts=target,
                           trials=tuple(trials), float_ranges=ranges, float_history=tuple(fit_float.history),
-                          finetune_history=tuple(fit_chip.history))
+                          finetune_history=tuple(fit_chip.history), teacher=teacher_row)
+
+
+def _train_teacher(fit, val, n_tokens: int, n_classes: int, settings: XyloSettings):
+    """Kim's CNN trained on ``fit`` (early-stopped on ``val``), as ``teacher(tokens, lengths)`` → logits."""
+    import torch
+
+    from rnn2snn.config import TrainConfig
+    from rnn2snn.data.text import Encoded
+    from rnn2snn.model.teacher import KimCNN, TeacherConfig
+    from rnn2snn.model.train import train
+
+    def encoded(d):
+        return Encoded(np.asarray(d.tokens, np.int64), np.asarray(d.lengths, np.int64),
+                       np.asarray(d.labels, np.int64))
+
+    torch.manual_seed(settings.seed)
+    dim = 128 if settings.vectors is None else settings.vectors.shape[1]
+    cnn = KimCNN(TeacherConfig(vocab_size=n_tokens, n_classes=n_classes, embed_dim=dim,
+                               maps=settings.teacher_maps))
+    if settings.vectors is not None:
+        with torch.no_grad():
+            cnn.embedding.weight.copy_(torch.as_tensor(np.asarray(settings.vectors, np.float32)))
+    train(cnn, encoded(fit), encoded(val), TrainConfig(epochs=settings.teacher_epochs, lr=1e-3, patience=4,
+                                                       seed=settings.seed), "teacher", progress=False)
+    cnn.eval()
+
+    def teacher(tokens, lengths):
+        with torch.no_grad():
+            return cnn(torch.as_tensor(np.asarray(tokens, np.int64)),
+                       torch.as_tensor(np.asarray(lengths, np.int64))).double()
+
+    return teacher
+
+
+def _accuracy_of(teacher, data, batch_size: int = 256) -> float:
+    right = 0
+    for start in range(0, len(data.labels), batch_size):
+        idx = np.arange(start, min(len(data.labels), start + batch_size))
+        width = int(np.asarray(data.lengths)[idx].max())
+        logits = teacher(np.asarray(data.tokens)[idx, :width], np.asarray(data.lengths)[idx])
+        right += int((logits.argmax(1).numpy() == np.asarray(data.labels)[idx]).sum())
+    return right / len(data.labels)
+
+
+#: The named configurations: ``xylo-audio2`` is what ``reproduce --target xylo-audio2`` runs;
+#: ``xylo-best`` adds GloVe 6B 50-d vectors (the ``[vectors]`` extra; :func:`with_vectors`; rare
+#: training words the vectors know are kept in the vocabulary) and distillation (λ 0.9, float
+#: stage and fine-tune) from Kim's CNN (100 maps a width) trained in the same run; λ chosen over
+#: 0.5 on mean validation accuracy of seeds 0-1 (benchmarks/xylo_trec.py).
+XYLO_PRESETS: dict[str, XyloSettings] = {
+    "xylo-audio2": XyloSettings(),
+    "xylo-best": XyloSettings(vector_source="glove-6b-50d", dropout=0.25, teacher_maps=100, distill=0.9,
+                              ft_distill=0.9),
+}

@@ -31,12 +31,15 @@ import torch
 from torch import nn
 
 from rnn2snn.errors import HardwareLimitError
+from rnn2snn.targets.xylo.chips import get_chip
 from rnn2snn.targets.xylo.convert import FloatXylo, StateRange, XyloDynamics, rasters
 from rnn2snn.targets.xylo.neuron import MAX_HIDDEN_SPIKES, MAX_INPUT_COUNT, STATE_MAX, Core, State, tick
 from rnn2snn.targets.xylo.simulate import classify, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, validate
 
 DTYPE = torch.float64
+#: Input events per unit of :class:`RateXylo`'s encoder parameter.
+ENCODER_UNIT = float(MAX_INPUT_COUNT)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class FitConfig:
     batch_size: int = 64
     patience: int = 6
     clip: float = 1.0
+    weight_decay: float = 0.0
     seed: int = 0
 
 
@@ -99,27 +103,56 @@ class RateXylo(nn.Module):
     """Stage 1: the chip's neuron with real-valued counts (units: thresholds; outputs: logits)."""
 
     def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
-                 n_inputs: int = 16, seed: int = 0):
+                 n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None,
+                 dropout: float = 0.0, vectors: np.ndarray | None = None, tune_vectors: bool = True):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
-        self.encoder = nn.Parameter(torch.rand(vocab_size, n_inputs, generator=gen, dtype=DTYPE) * 6.0)
+        k = dynamics.ticks_per_step
+        # one event vector a tick of a word: k ticks give a word 16·k input numbers; held in
+        # units of 15 events so that Adam moves it as fast (relatively) as the weights
+        self.encoder = nn.Parameter(torch.rand(vocab_size, k, n_inputs, generator=gen, dtype=DTYPE)
+                                    * (6.0 / ENCODER_UNIT))
+        self.vectors = None
+        if vectors is not None:
+            # pretrained word vectors (V, D), fine-tuned, through a learned map to the events: the
+            # table stays a table (computed once off-chip), but rare words get sensible rows
+            vec = torch.as_tensor(np.asarray(vectors, np.float64), dtype=DTYPE)
+            if vec.shape[0] != vocab_size:
+                raise HardwareLimitError(f"vectors have {vec.shape[0]} rows for {vocab_size} tokens")
+            spread = float(vec[1:].std()) * vec.shape[1] ** 0.5 or 1.0
+            self.vectors = nn.Parameter(vec, requires_grad=tune_vectors)
+            self.vec_map = nn.Parameter(torch.randn(vec.shape[1], k * n_inputs, generator=gen, dtype=DTYPE)
+                                        * (0.15 / spread))
+            self.encoder.data.fill_(0.2)  # the map's offset (a token's own row is not used then)
         self.w_in = nn.Parameter(torch.randn(n_inputs, hidden, generator=gen, dtype=DTYPE) * 0.05)
         self.w_rec = nn.Parameter(torch.randn(hidden, hidden, generator=gen, dtype=DTYPE)
                                   * 0.5 / hidden ** 0.5)
         self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
+        # which recurrent (source, target) pairs exist (the chip's fan-out and memory limits)
+        mask = np.ones((hidden, hidden)) if rec_mask is None else np.asarray(rec_mask, np.float64)
+        self.register_buffer("rec_mask", torch.as_tensor(mask, dtype=DTYPE))
+        self.drop = nn.Dropout(dropout)  # on the input events in training (the chip sees them all)
         self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
                                   * 0.1 / hidden ** 0.5)
 
+    def table(self, tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """The encoder's events (V, k, 16) — or of ``tokens`` (…, k, 16) — real, 0..15."""
+        if self.vectors is None:
+            raw = self.encoder if tokens is None else self.encoder[tokens]
+        else:  # only the rows asked for: the vocabulary is large, a batch's tokens few
+            vec = self.vectors if tokens is None else self.vectors[tokens]
+            raw = self.encoder[0] + (vec @ self.vec_map).reshape(*vec.shape[:-1], *self.encoder.shape[1:])
+        return (raw * ENCODER_UNIT).clamp(0, MAX_INPUT_COUNT)
+
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
-        table = self.encoder.clamp(0, MAX_INPUT_COUNT)
-        return table[tokens] * (tokens > 0)[..., None]
+        return self.table(tokens) * (tokens > 0)[..., None, None]  # (B, L, k, 16)
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
         """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
         dyn = self.dynamics
         tokens_t = torch.as_tensor(tokens)
-        x_all = self.inputs(tokens_t)
+        x_all = self.drop(self.inputs(tokens_t))
         n_batch, n_steps = tokens_t.shape
         k = dyn.ticks_per_step
         read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
@@ -132,9 +165,9 @@ class RateXylo(nn.Module):
         seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
         for t in range(n_steps * k + dyn.tail_ticks):
             live = (t <= read)[:, None]
-            drive = h @ self.w_rec
+            drive = h @ (self.w_rec * self.rec_mask)
             if t < n_steps * k:
-                drive = drive + x_all[:, t // k] @ self.w_in
+                drive = drive + x_all[:, t // k, t % k] @ self.w_in
             pre_o = isyn_o + h @ self.w_out
             isyn_o = lam_o * pre_o
             v_o = mu_o * v_o + isyn_o
@@ -159,9 +192,10 @@ class RateXylo(nn.Module):
         def arr(p):
             return p.detach().numpy().copy()
 
-        encoder = arr(self.encoder).clip(0, MAX_INPUT_COUNT)
+        encoder = arr(self.table())
         encoder[0] = 0
-        return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec), bias=arr(self.bias),
+        return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec * self.rec_mask),
+                         bias=arr(self.bias),
                          w_out=arr(self.w_out), dynamics=self.dynamics)
 
 
@@ -202,7 +236,7 @@ def _fit(model: nn.Module, loss_fn, accuracy_fn, train, val, config: FitConfig, 
     """Adam over ``train``; the parameters of the best validation epoch (0 = the start) are kept."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     best_val = accuracy_fn(model, val)
     best_state, best_epoch, history, waited = copy.deepcopy(model.state_dict()), 0, [], 0
     if log:
@@ -245,9 +279,30 @@ def _rate_loss(model, tokens, lengths, labels):
     return nn.functional.cross_entropy(logits, labels), int((logits.argmax(1) == labels).sum())
 
 
-def train_rate(model: RateXylo, train, val, config: FitConfig, log=None) -> FitResult:
-    """Stage 1: fit the float rate model (cross-entropy on the read tick's output)."""
-    return _fit(model, _rate_loss, rate_accuracy, train, val, config, log)
+def _kl(logits: torch.Tensor, soft: torch.Tensor, temperature: float) -> torch.Tensor:
+    log_p = nn.functional.log_softmax(logits / temperature, dim=1)
+    return nn.functional.kl_div(log_p, soft, reduction="batchmean") * temperature ** 2
+
+
+def train_rate(model: RateXylo, train, val, config: FitConfig, log=None, teacher=None, distill: float = 0.0,
+               temperature: float = 2.0) -> FitResult:
+    """Stage 1: fit the float rate model (cross-entropy on the read tick's output).
+
+    With a ``teacher`` (any ``teacher(tokens, lengths)`` → logits, e.g. a float CNN) and
+    ``distill`` λ > 0 the loss is ``(1 − λ)·CE + λ·T²·KL(teacher_T ‖ model_T)``.
+    """
+    if teacher is None or distill <= 0:
+        return _fit(model, _rate_loss, rate_accuracy, train, val, config, log)
+
+    def loss_fn(m, tokens, lengths, labels):
+        logits = m(tokens, lengths)
+        with torch.no_grad():
+            soft = nn.functional.softmax(teacher(tokens, lengths) / temperature, dim=1)
+        loss = (1 - distill) * nn.functional.cross_entropy(logits, labels) + distill * _kl(logits, soft,
+                                                                                            temperature)
+        return loss, int((logits.argmax(1) == labels).sum())
+
+    return _fit(model, loss_fn, rate_accuracy, train, val, config, log)
 
 
 # --- stage 2: the chip's integers, trained through the chip's tick ------------------------------
@@ -281,10 +336,12 @@ class ChipXylo(nn.Module):
     settings (dashes, thresholds, shifts) stay as the spec has them. One synapse.
     """
 
-    def __init__(self, spec: XyloSpec, dynamics: XyloDynamics, out_scale: float):
+    def __init__(self, spec: XyloSpec, dynamics: XyloDynamics, out_scale: float,
+                 rec_mask: np.ndarray | None = None):
         super().__init__()
         if spec.n_synapses != 1 or spec.encoder_table is None:
             raise HardwareLimitError("ChipXylo trains one-synapse specs with an encoder table")
+        validate(spec)  # the latents are clamped to the chip's ranges: an invalid template would change
         if len(np.unique(spec.threshold)) != 1:
             raise HardwareLimitError("ChipXylo trains specs with one hidden threshold")
         self.template, self.dynamics, self.out_scale = spec, dynamics, float(out_scale)
@@ -296,16 +353,22 @@ class ChipXylo(nn.Module):
 
         self.p_in = latent(spec.weights_in[:, :, 0], 127)
         self.p_rec = latent(spec.weights_rec[:, :, 0], 127)
+        # the pairs that may hold a weight (default: those the template has, or all if it is dense)
+        if rec_mask is None:
+            rec_mask = spec.weights_rec[:, :, 0] != 0
+            if spec.n_hidden <= get_chip(spec.chip).max_fanout:
+                rec_mask = np.ones_like(rec_mask)
+        self.register_buffer("rec_mask", torch.as_tensor(np.asarray(rec_mask, np.float64), dtype=DTYPE))
         self.p_out = latent(spec.weights_out, 127)
         self.p_bias = latent(spec.bias, self.bias_scale)
-        self.p_enc = latent(spec.encoder_table[:, 0, :], MAX_INPUT_COUNT)
+        self.p_enc = latent(spec.encoder_table, MAX_INPUT_COUNT)
 
     def integers(self) -> dict[str, torch.Tensor]:
         """The chip's integers now (float tensors holding integers; gradients straight through)."""
         def q(p, scale, low, high):
             return ste_round((p * scale).clamp(low, high))
 
-        return {"w_in": q(self.p_in, 127, -128, 127), "w_rec": q(self.p_rec, 127, -128, 127),
+        return {"w_in": q(self.p_in, 127, -128, 127), "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
                 "w_out": q(self.p_out, 127, -128, 127),
                 "bias": q(self.p_bias, self.bias_scale, -STATE_MAX - 1, STATE_MAX),
                 "enc": q(self.p_enc, MAX_INPUT_COUNT, 0, MAX_INPUT_COUNT)}
@@ -318,10 +381,10 @@ class ChipXylo(nn.Module):
         t = self.template
         return validate(replace(t, weights_in=ints["w_in"][:, :, None], weights_rec=ints["w_rec"][:, :, None],
                                 weights_out=ints["w_out"], bias=ints["bias"],
-                                encoder_table=np.repeat(enc[:, None, :], t.ticks_per_step, 1)))
+                                encoder_table=enc))
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
-        """(output ``Vmem`` at the read tick, a tensor with surrogate gradients; the same values exactly)."""
+        """(output ``Vmem`` at the read tick as a tensor with surrogate gradients, the same exactly)."""
         dyn, t_spec = self.dynamics, self.template
         ints = self.integers()
         spec = self.spec()
@@ -332,7 +395,7 @@ class ChipXylo(nn.Module):
         k = dyn.ticks_per_step
         read = lengths * k + dyn.tail_ticks - 1
         mask = torch.as_tensor(np.arange(n_steps)[None, :] < lengths[:, None])
-        x_all = ints["enc"][torch.as_tensor(tokens)] * (mask & torch.as_tensor(tokens > 0))[..., None]
+        x_all = ints["enc"][torch.as_tensor(tokens)] * (mask & torch.as_tensor(tokens > 0))[..., None, None]
         x_np = x_all.detach().numpy().astype(np.int64)
         w_in = ints["w_in"] * 2.0 ** t_spec.weight_shift_in
         w_rec = ints["w_rec"] * 2.0 ** t_spec.weight_shift_rec
@@ -349,8 +412,8 @@ class ChipXylo(nn.Module):
         read_t = torch.as_tensor(read)
         for t in range(n_steps * k + dyn.tail_ticks):
             word = t < n_steps * k
-            state = tick(core, state, x_np[:, t // k] if word else blank)
-            drive = h @ w_rec + (x_all[:, t // k] @ w_in if word else 0.0)
+            state = tick(core, state, x_np[:, t // k, t % k] if word else blank)
+            drive = h @ w_rec + (x_all[:, t // k, t % k] @ w_in if word else 0.0)
             isyn_o = _inject(lam_o * (isyn_o + h @ w_out), state.isyn_out[0])
             v_o = _inject(mu_o * v_o + isyn_o, state.vmem_out)
             isyn = _inject(lam * (isyn + drive), state.isyn[0])
@@ -363,17 +426,20 @@ class ChipXylo(nn.Module):
         return out, exact_out
 
 
-def _chip_loss(model: ChipXylo, tokens, lengths, labels):
+def _chip_loss(model: ChipXylo, tokens, lengths, labels, soft: torch.Tensor | None = None,
+               distill: float = 0.0, temperature: float = 1.0):
     vmem_out, exact = model(tokens, lengths)
     logits = vmem_out / model.out_scale
     # keep the output membranes clear of 2^15 - 1, where an output neuron would spike and reset
     excess = torch.relu(vmem_out.abs() - 0.9 * STATE_MAX) / STATE_MAX
-    loss = nn.functional.cross_entropy(logits, labels) + (excess ** 2).mean()
-    return loss, int((exact.argmax(1) == labels.numpy()).sum())
+    loss = nn.functional.cross_entropy(logits, labels)
+    if soft is not None:
+        loss = (1 - distill) * loss + distill * _kl(logits, soft, temperature)
+    return loss + (excess ** 2).mean(), int((exact.argmax(1) == labels.numpy()).sum())
 
 
 def chip_predict(spec: XyloSpec, data, tail_ticks: int, batch_size: int = 256) -> np.ndarray:
-    """The classes the chip reads for ``data``: our simulator, then the spec's readout."""
+    """The classes the chip reads for ``data`` (``simulate`` then ``classify``)."""
     preds = []
     for start in range(0, len(data.labels), batch_size):
         idx = np.arange(start, min(len(data.labels), start + batch_size))
@@ -388,12 +454,29 @@ def chip_accuracy(spec: XyloSpec, data, tail_ticks: int) -> float:
     return float(np.mean(chip_predict(spec, data, tail_ticks) == np.asarray(data.labels)))
 
 
-def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None) -> FitResult:
-    """Stage 2: fit the integers against the chip's tick; validation accuracy by the simulator."""
+def finetune_chip(model: ChipXylo, train, val, config: FitConfig, log=None, teacher=None,
+                  distill: float = 0.0, temperature: float = 2.0) -> FitResult:
+    """Stage 2: fit the integers against the chip's tick; validation accuracy by the simulator.
+
+    With a ``teacher`` (the float rate model, or any ``teacher(tokens, lengths)`` → logits)
+    and ``distill`` λ > 0 the loss is
+    ``(1 − λ)·CE + λ·T²·KL(teacher_T ‖ chip_T)``: the chip is pulled toward the float
+    model's class scores, which carry more than the (mostly already fitted) labels.
+    """
     def accuracy(m, data):
         return chip_accuracy(m.spec(), data, m.dynamics.tail_ticks)
 
-    return _fit(model, _chip_loss, accuracy, train, val, config, log)
+    if teacher is None or distill <= 0:
+        return _fit(model, _chip_loss, accuracy, train, val, config, log)
+    if isinstance(teacher, nn.Module):
+        teacher.eval()
+
+    def loss_fn(m, tokens, lengths, labels):
+        with torch.no_grad():
+            soft = nn.functional.softmax(teacher(tokens, lengths) / temperature, dim=1)
+        return _chip_loss(m, tokens, lengths, labels, soft, distill, temperature)
+
+    return _fit(model, loss_fn, accuracy, train, val, config, log)
 
 
 def rate_from_spec(spec: XyloSpec, dynamics: XyloDynamics, out_scale: float) -> RateXylo:
@@ -404,12 +487,13 @@ def rate_from_spec(spec: XyloSpec, dynamics: XyloDynamics, out_scale: float) -> 
     """
     th = float(spec.threshold[0])
     n_hidden, n_out = spec.weights_out.shape
-    model = RateXylo(len(spec.encoder_table), n_hidden, n_out, dynamics, spec.n_inputs)
+    model = RateXylo(len(spec.encoder_table), n_hidden, n_out, dynamics, spec.n_inputs,
+                     rec_mask=spec.weights_rec[:, :, 0] != 0)
 
     def set_(param, values):
         param.data = torch.as_tensor(np.asarray(values, np.float64), dtype=DTYPE)
 
-    set_(model.encoder, spec.encoder_table[:, 0, :])
+    set_(model.encoder, spec.encoder_table / ENCODER_UNIT)
     set_(model.w_in, spec.weights_in[:, :, 0] * 2.0 ** spec.weight_shift_in / th)
     set_(model.w_rec, spec.weights_rec[:, :, 0] * 2.0 ** spec.weight_shift_rec / th)
     set_(model.bias, spec.bias / th)
