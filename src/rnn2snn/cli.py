@@ -98,8 +98,11 @@ _REPRODUCE_KEYS = ("embed_dim", "proj_dim", "hidden_dim", "min_count", "max_fan_
 def _reproduce_config(args):
     """The preset with the command line's values applied (not yet checked)."""
     from rnn2snn.presets import get_preset
+    from rnn2snn.targets.xylo.limits import PRESET_NAMES
 
-    config = get_preset(args.preset or "paper")
+    if args.preset in PRESET_NAMES and not str(args.target or "").startswith("xylo"):
+        raise Rnn2SnnError(f"--preset {args.preset} is a Xylo configuration: add --target xylo-audio2")
+    config = get_preset(args.preset if args.preset and args.preset not in PRESET_NAMES else "paper")
     overrides = {k: getattr(args, k) for k in _REPRODUCE_KEYS if getattr(args, k) is not None}
     if overrides.get("vectors") == "none":
         overrides["vectors"] = None
@@ -164,7 +167,8 @@ def cmd_reproduce(args) -> int:
 
 
 #: The reproduce flags a Xylo run reads; every other setting flag is refused with this list.
-XYLO_FLAGS = ("--hidden-dim", "--proj-dim", "--min-count", "--ticks-per-word", "--seed", "--preset tiny",
+XYLO_FLAGS = ("--hidden-dim", "--proj-dim", "--min-count", "--ticks-per-word", "--seed",
+              "--preset xylo-audio2, xylo-best or tiny",
               "--out", "--quiet", "the data flags")
 #: Settings flags that belong to the TrueNorth-class pipeline only (parameter → flag).
 _NOT_XYLO = {"embed_dim": "--embed-dim", "max_fan_in": "--max-fan-in", "cores": "--cores",
@@ -177,25 +181,30 @@ def _xylo_settings(args):
     does not apply to Xylo or asks for more than the chip holds."""
     from dataclasses import replace as _replace
 
-    from rnn2snn.targets.xylo.convert import XyloDynamics
     from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
-    from rnn2snn.targets.xylo.method import XyloSettings
+    from rnn2snn.targets.xylo.method import XYLO_PRESETS
 
     target = args.target
     given = [flag for key, flag in _NOT_XYLO.items() if getattr(args, key, None) is not None]
     if given:
         raise Rnn2SnnError(f"{', '.join(given)}: not a setting of the {target} target (a TrueNorth-class "
                            f"pipeline setting); a Xylo run reads {', '.join(XYLO_FLAGS)}")
-    if args.preset not in (None, "paper", "tiny"):
+    if args.preset not in (None, "paper", "tiny", *XYLO_PRESETS):
         raise Rnn2SnnError(f"--preset {args.preset}: a TrueNorth-class configuration; the {target} target "
-                           f"takes --preset tiny (few epochs, for trying the tool) or none")
-    settings = XyloSettings(seed=args.seed)
+                           f"takes --preset {', '.join(XYLO_PRESETS)} or tiny (few epochs, for trying "
+                           f"the tool), or none ({next(iter(XYLO_PRESETS))})")
+    settings = _replace(XYLO_PRESETS.get(args.preset, next(iter(XYLO_PRESETS.values()))), seed=args.seed)
+    if settings.vector_source is not None:
+        from rnn2snn.model.vectors import check_vectors_available
+
+        check_vectors_available(settings.vector_source)  # the [vectors] extra, named before any work
     if args.hidden_dim is not None:
         settings = _replace(settings, hidden=args.hidden_dim)
     if args.ticks_per_word is not None:
         if args.ticks_per_word < 1:
             raise Rnn2SnnError(f"--ticks-per-word {args.ticks_per_word}: the chip ticks per word must be ≥ 1")
-        settings = _replace(settings, dynamics=_replace(XyloDynamics(), ticks_per_step=args.ticks_per_word))
+        dynamics = _replace(settings.dynamics, ticks_per_step=args.ticks_per_word)
+        settings = _replace(settings, dynamics=dynamics)
     if args.preset == "tiny":
         settings = _replace(settings, epochs=3, ft_epochs=1, target_counts=settings.target_counts[1:2])
     n_inputs = CHAIN_INPUTS if args.proj_dim is None else args.proj_dim
@@ -213,7 +222,7 @@ def _reproduce_xylo(args, config, start) -> int:
     settings = _xylo_settings(args)
     # the split and vocabulary settings, checked as for any run (the sizes are Xylo's, checked above)
     base = replace(config, target="truenorth", hidden_dim=16, proj_dim=48,
-                   spiking=get_preset(args.preset or "paper").spiking)
+                   spiking=get_preset("tiny" if args.preset == "tiny" else "paper").spiking)
     check_pipeline_config(base)
     out = check_output_dir(args.out, "run")
     _HELD.append(lock_folder(out))
@@ -532,8 +541,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of the split, initialisation and training, 0 … 2^32 − 1 "
                         "(default: %(default)s)")
-    p.add_argument("--preset", choices=NAMES, metavar="NAME",
-                   help=f"named configuration (default: paper): {presets}")
+    from rnn2snn.targets.xylo.limits import PRESET_NAMES
+
+    p.add_argument("--preset", choices=NAMES + PRESET_NAMES, metavar="NAME",
+                   help=f"named configuration (default: paper): {presets}; with --target xylo-…: "
+                        f"{', '.join(PRESET_NAMES)} (default {PRESET_NAMES[0]})")
     _preset_arg(p, "--embed-dim", "word-vector size", type=int, metavar="N")
     _preset_arg(p, "--proj-dim", "off-chip projection units, the on-chip layer's inputs",
                 type=int, metavar="N")

@@ -62,7 +62,7 @@ def no_training(monkeypatch):
     ("xylo-imu", ["--hidden-dim", "179"], ["recurrent memory holds 31,744", "at most 178"]),
     ("xylo-audio2", ["--labels", "fine"], ["50 classes", "8 output neurons", "--labels coarse"]),
     ("xylo-audio2", ["--cores", "4"], ["--cores: not a setting of the xylo-audio2 target", "--hidden-dim"]),
-    ("xylo-audio2", ["--preset", "best"], ["--preset best", "--preset tiny"]),
+    ("xylo-audio2", ["--preset", "best"], ["--preset best", "--preset xylo-audio2, xylo-best or tiny"]),
 ])
 def test_refused_before_training_naming_the_limit(target, flags, words, no_training, tmp_path, capsys):
     out = tmp_path / "run"
@@ -279,3 +279,14 @@ def test_ticks_per_word_sets_the_chip_ticks_a_word(files, tmp_path):
                  "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["parameters"]["ticks_per_step"] == 2 and results["chip"]["name"] == "xylo-imu"
+
+
+def test_the_command_line_names_every_xylo_preset_and_a_truenorth_run_refuses_them(tmp_path, capsys):
+    from rnn2snn.cli import main
+    from rnn2snn.targets.xylo.limits import PRESET_NAMES
+    from rnn2snn.targets.xylo.method import XYLO_PRESETS
+
+    assert PRESET_NAMES == tuple(XYLO_PRESETS)
+    assert main(["reproduce", "--preset", "xylo-best", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert "--preset xylo-best is a Xylo configuration: add --target xylo-audio2" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

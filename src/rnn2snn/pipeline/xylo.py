@@ -21,7 +21,7 @@ from rnn2snn.data.text import Examples
 from rnn2snn.pipeline.data import prepare_data
 from rnn2snn.targets.xylo.convert import rasters
 from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
-from rnn2snn.targets.xylo.method import XyloConversion, XyloSettings, convert_for_xylo
+from rnn2snn.targets.xylo.method import XyloConversion, XyloSettings, convert_for_xylo, with_vectors
 from rnn2snn.targets.xylo.model import XyloModel
 from rnn2snn.targets.xylo.power import XyloEnergy, estimate_energy
 from rnn2snn.targets.xylo.simulate import classify, simulate
@@ -61,7 +61,10 @@ def run_xylo(train_ex: Examples, test_ex: Examples, chip: str, settings: XyloSet
     say = log or (lambda *a, **k: None)
     classes = sorted(set(train_ex.labels))
     check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes))
-    vocab, classes, fit, val, test = prepare_data(train_ex, test_ex, replace(config, vectors=None))
+    # with word vectors (xylo-best), rare training words the vectors know are kept, as on TrueNorth
+    vocab, classes, fit, val, test = prepare_data(train_ex, test_ex, replace(
+        config, vectors=settings.vector_source, keep_vector_words=settings.vector_source is not None))
+    settings = with_vectors(settings, vocab)
     say(f"{chip}: {len(fit)} fit, {len(val)} validation, {len(test)} test questions; vocabulary "
         f"{len(vocab)}; {settings.hidden} hidden neurons, {len(classes)} output neurons")
     with fixed_threads():

@@ -21,6 +21,10 @@ from rnn2snn.targets.xylo.chips import CHIPS, XyloChip, get_chip
 #: The input channels the chain drives: its rate model's encoder writes all of the chip's 16.
 CHAIN_INPUTS = 16
 
+#: The Xylo presets (:data:`rnn2snn.targets.xylo.method.XYLO_PRESETS`), named here without torch for
+#: the command line's choices; a test keeps the two equal.
+PRESET_NAMES = ("xylo-audio2", "xylo-best")
+
 
 @dataclass(frozen=True)
 class XyloLimits:
