@@ -84,7 +84,8 @@ def xylo_results(run, command: str = "") -> dict:
         "spiking_test_rerun": run.test_accuracy_rerun,
         "xylosim": comparison,
         "xylosim_note": run.xylosim_note,
-        "settings": asdict(conv.settings),
+        # the word-vector matrix is data, not a setting: its source is recorded (vector_source)
+        "settings": {k: v for k, v in asdict(conv.settings).items() if k != "vectors"},
         "split": run.split,
         "classes": list(spec.classes),
         "seed": run.seed,
