@@ -33,7 +33,7 @@ from rnn2snn.errors import HardwareLimitError
 from rnn2snn.targets.xylo.chips import XyloChip, get_chip
 from rnn2snn.targets.xylo.convert import FloatXylo, Scales, XyloDynamics, _int8, choose_scales
 from rnn2snn.targets.xylo.method import ScaleTrial, XyloConversion, XyloSettings, XyloStage
-from rnn2snn.targets.xylo.neuron import MAX_INPUT_COUNT, STATE_MAX, Core, State, tick
+from rnn2snn.targets.xylo.neuron import MAX_INPUT_COUNT, STATE_MAX
 from rnn2snn.targets.xylo.simulate import classify, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, encode_features, validate
 from rnn2snn.targets.xylo.train import (
@@ -42,8 +42,8 @@ from rnn2snn.targets.xylo.train import (
     _chip_loss,
     _fit,
     _inject,
-    _Spikes,
     _trimmed,
+    chip_forward,
     rate_accuracy,
     state_ranges,
     ste_round,
@@ -421,10 +421,9 @@ class ChipFeatureXylo(nn.Module):
 
     def forward(self, frames: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         """(output ``Vmem`` at the read tick with surrogate gradients, the same values exactly)."""
-        dyn, t_spec = self.dynamics, self.template
+        dyn = self.dynamics
         ints = self.integers()
         spec = self.spec()
-        core = Core.from_spec(spec)
         frames = np.asarray(frames, np.float64)
         if self.training and self.noise > 0:  # the rate model's augmentation, in raw units
             frames = (
@@ -432,39 +431,13 @@ class ChipFeatureXylo(nn.Module):
                 + self.noise * self.encoder.std.numpy() * torch.randn(frames.shape, dtype=DTYPE).numpy()
             )
         lengths = np.asarray(lengths, np.int64)
-        n_batch, n_steps = frames.shape[:2]
-        k = dyn.ticks_per_step
-        read = lengths * k + dyn.tail_ticks - 1
-        valid = np.arange(n_steps)[None, :] < lengths[:, None]
+        valid = np.arange(frames.shape[1])[None, :] < lengths[:, None]
         x_np = encode_features(spec, frames) * valid[..., None]
         x_all = _inject(self.encoder(torch.as_tensor(frames, dtype=DTYPE), lengths), x_np)
-        w_in = ints["w_in"] * 2.0**t_spec.weight_shift_in
-        w_rec = ints["w_rec"] * 2.0**t_spec.weight_shift_rec
-        w_out = ints["w_out"] * 2.0**t_spec.weight_shift_out
-        lam, mu = 1 - 2.0**-dyn.dash_syn, 1 - 2.0**-dyn.dash_mem
-        lam_o, mu_o = 1 - 2.0**-dyn.dash_syn_out, 1 - 2.0**-dyn.dash_mem_out
-        theta = torch.tensor(float(self.threshold), dtype=DTYPE)
-        state = State.zeros(core, n_batch)
-        zeros = torch.zeros(n_batch, spec.n_hidden, dtype=DTYPE)
-        isyn, v, h = zeros, zeros, zeros
-        isyn_o = v_o = out = torch.zeros(n_batch, spec.n_outputs, dtype=DTYPE)
-        exact_out = np.zeros((n_batch, spec.n_outputs), np.int64)
-        blank = np.zeros((n_batch, spec.n_inputs), np.int64)
-        read_t = torch.as_tensor(read)
-        for t in range(n_steps * k + dyn.tail_ticks):
-            step = t < n_steps * k
-            state = tick(core, state, x_np[:, t // k] if step else blank)
-            drive = h @ w_rec + (x_all[:, t // k] @ w_in if step else 0.0)
-            isyn_o = _inject(lam_o * (isyn_o + h @ w_out), state.isyn_out[0])
-            v_o = _inject(mu_o * v_o + isyn_o, state.vmem_out)
-            isyn = _inject(lam * (isyn + drive), state.isyn[0])
-            v_pre = _inject(mu * v + isyn + ints["bias"], state.vmem + state.spikes * self.threshold)
-            h = _Spikes.apply(v_pre, torch.as_tensor(state.spikes, dtype=DTYPE), theta)
-            v = v_pre - theta * h.detach()
-            out = torch.where(read_t[:, None] == t, v_o, out)
-            now = read == t
-            exact_out[now] = state.vmem_out[now]
-        return out, exact_out
+        # one frame's counts on each of its k ticks
+        k = dyn.ticks_per_step
+        return chip_forward(spec, ints, dyn, self.threshold, np.repeat(x_np[:, :, None], k, axis=2),
+                            x_all[:, :, None].expand(-1, -1, k, -1), lengths)
 
 
 def quantised_rate(spec: XyloSpec, rate: RateFeatureXylo, out_scale: float) -> RateFeatureXylo:

@@ -385,45 +385,53 @@ class ChipXylo(nn.Module):
 
     def forward(self, tokens: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
         """(output ``Vmem`` at the read tick as a tensor with surrogate gradients, the same exactly)."""
-        dyn, t_spec = self.dynamics, self.template
         ints = self.integers()
-        spec = self.spec()
-        core = Core.from_spec(spec)
         tokens = np.asarray(tokens, np.int64)
         lengths = np.asarray(lengths, np.int64)
-        n_batch, n_steps = tokens.shape
-        k = dyn.ticks_per_step
-        read = lengths * k + dyn.tail_ticks - 1
+        n_steps = tokens.shape[1]
         mask = torch.as_tensor(np.arange(n_steps)[None, :] < lengths[:, None])
         x_all = ints["enc"][torch.as_tensor(tokens)] * (mask & torch.as_tensor(tokens > 0))[..., None, None]
         x_np = x_all.detach().numpy().astype(np.int64)
-        w_in = ints["w_in"] * 2.0 ** t_spec.weight_shift_in
-        w_rec = ints["w_rec"] * 2.0 ** t_spec.weight_shift_rec
-        w_out = ints["w_out"] * 2.0 ** t_spec.weight_shift_out
-        lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
-        lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
-        theta = torch.tensor(float(self.threshold), dtype=DTYPE)
-        state = State.zeros(core, n_batch)
-        zeros = torch.zeros(n_batch, spec.n_hidden, dtype=DTYPE)
-        isyn, v, h = zeros, zeros, zeros
-        isyn_o = v_o = out = torch.zeros(n_batch, spec.n_outputs, dtype=DTYPE)
-        exact_out = np.zeros((n_batch, spec.n_outputs), np.int64)
-        blank = np.zeros((n_batch, spec.n_inputs), np.int64)
-        read_t = torch.as_tensor(read)
-        for t in range(n_steps * k + dyn.tail_ticks):
-            word = t < n_steps * k
-            state = tick(core, state, x_np[:, t // k, t % k] if word else blank)
-            drive = h @ w_rec + (x_all[:, t // k, t % k] @ w_in if word else 0.0)
-            isyn_o = _inject(lam_o * (isyn_o + h @ w_out), state.isyn_out[0])
-            v_o = _inject(mu_o * v_o + isyn_o, state.vmem_out)
-            isyn = _inject(lam * (isyn + drive), state.isyn[0])
-            v_pre = _inject(mu * v + isyn + ints["bias"], state.vmem + state.spikes * self.threshold)
-            h = _Spikes.apply(v_pre, torch.as_tensor(state.spikes, dtype=DTYPE), theta)
-            v = v_pre - theta * h.detach()
-            now = read == t
-            out = torch.where(read_t[:, None] == t, v_o, out)
-            exact_out[now] = state.vmem_out[now]
-        return out, exact_out
+        return chip_forward(self.spec(), ints, self.dynamics, self.threshold, x_np, x_all, lengths)
+
+
+def chip_forward(spec: XyloSpec, ints: dict, dynamics: XyloDynamics, threshold: int, x_np: np.ndarray,
+                 x_all: torch.Tensor, lengths: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+    """The chip's ticks (forward: :func:`~rnn2snn.targets.xylo.neuron.tick` itself) with the
+    straight-through surrogate beside them, for any encoder: ``x_np`` (N, L, k, Nin) the exact
+    input counts of each step's k ticks, ``x_all`` the same as a tensor carrying the encoder's
+    gradient. Returns (output ``Vmem`` at the read tick with surrogate gradients, the same exactly)."""
+    core = Core.from_spec(spec)
+    n_batch, n_steps = x_np.shape[:2]
+    k = dynamics.ticks_per_step
+    read = np.asarray(lengths, np.int64) * k + dynamics.tail_ticks - 1
+    w_in = ints["w_in"] * 2.0 ** spec.weight_shift_in
+    w_rec = ints["w_rec"] * 2.0 ** spec.weight_shift_rec
+    w_out = ints["w_out"] * 2.0 ** spec.weight_shift_out
+    lam, mu = 1 - 2.0 ** -dynamics.dash_syn, 1 - 2.0 ** -dynamics.dash_mem
+    lam_o, mu_o = 1 - 2.0 ** -dynamics.dash_syn_out, 1 - 2.0 ** -dynamics.dash_mem_out
+    theta = torch.tensor(float(threshold), dtype=DTYPE)
+    state = State.zeros(core, n_batch)
+    zeros = torch.zeros(n_batch, spec.n_hidden, dtype=DTYPE)
+    isyn, v, h = zeros, zeros, zeros
+    isyn_o = v_o = out = torch.zeros(n_batch, spec.n_outputs, dtype=DTYPE)
+    exact_out = np.zeros((n_batch, spec.n_outputs), np.int64)
+    blank = np.zeros((n_batch, spec.n_inputs), np.int64)
+    read_t = torch.as_tensor(read)
+    for t in range(n_steps * k + dynamics.tail_ticks):
+        word = t < n_steps * k
+        state = tick(core, state, x_np[:, t // k, t % k] if word else blank)
+        drive = h @ w_rec + (x_all[:, t // k, t % k] @ w_in if word else 0.0)
+        isyn_o = _inject(lam_o * (isyn_o + h @ w_out), state.isyn_out[0])
+        v_o = _inject(mu_o * v_o + isyn_o, state.vmem_out)
+        isyn = _inject(lam * (isyn + drive), state.isyn[0])
+        v_pre = _inject(mu * v + isyn + ints["bias"], state.vmem + state.spikes * threshold)
+        h = _Spikes.apply(v_pre, torch.as_tensor(state.spikes, dtype=DTYPE), theta)
+        v = v_pre - theta * h.detach()
+        now = read == t
+        out = torch.where(read_t[:, None] == t, v_o, out)
+        exact_out[now] = state.vmem_out[now]
+    return out, exact_out
 
 
 def _chip_loss(model: ChipXylo, tokens, lengths, labels, soft: torch.Tensor | None = None,
