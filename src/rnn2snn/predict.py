@@ -68,6 +68,15 @@ def check_text(text: str, where: str, max_words: int = DEFAULT_MAX_WORDS, flag: 
     return text
 
 
+
+def _word_warnings(words: list[str], unknown: tuple[str, ...]) -> list[str]:
+    """What a reader of the answer should know about the words it came from."""
+    if not words:
+        return ["empty text: read as one unknown word; the class is the readout's default"]
+    if len(unknown) == len(words):
+        return ["no word of this text is in the vocabulary: the class is a guess"]
+    return []
+
 def _check_texts(texts, max_words: int) -> None:
     if isinstance(texts, str | bytes) or not isinstance(texts, list | tuple):
         raise DataFormatError(f"texts: expected a list of strings, got {type(texts).__name__}"
@@ -122,11 +131,7 @@ def _predict_xylo(folder, texts: list[str], max_words: int) -> list[Prediction]:
             scores = record.out_spikes[i, :r].sum(axis=0).astype(float)
         per_word = record.spikes[i, : n * k].astype(np.int64).reshape(n, k, -1).sum(axis=1)
         unknown = tuple(w for w in tokens[i] if w not in index)
-        warnings = []
-        if not tokens[i]:
-            warnings.append("empty text: read as one unknown word; the class is the readout's default")
-        elif len(unknown) == len(tokens[i]):
-            warnings.append("no word of this text is in the vocabulary: the class is a guess")
+        warnings = _word_warnings(tokens[i], unknown)
         if int(record.spikes[i, :r].sum()) == 0:
             warnings.append("no hidden neuron spiked: the class comes from the biases alone")
         out.append(Prediction(
@@ -168,11 +173,7 @@ def predict_texts(program: SpikingProgram | str | os.PathLike, texts: list[str],
         n = int(lengths[i])
         last = run.counts[i, program.lag: program.lag + n, off[-2]: off[-1]]
         unknown = tuple(w for w in tokens[i] if w not in index)
-        warnings = []
-        if not tokens[i]:
-            warnings.append("empty text: read as one unknown word; the class is the readout's default")
-        elif len(unknown) == len(tokens[i]):
-            warnings.append("no word of this text is in the vocabulary: the class is a guess")
+        warnings = _word_warnings(tokens[i], unknown)
         if int(run.counts[i, : n + program.lag].sum()) == 0:
             warnings.append("no neuron spiked: the class comes from the readout's bias alone")
         scores = run.logits[i]
