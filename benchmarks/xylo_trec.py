@@ -103,6 +103,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--teacher-maps", type=int, default=d.teacher_maps, help="a float CNN teacher "
                         "(maps per filter width; 0: none)")
     parser.add_argument("--distill", type=float, default=d.distill, help="its weight in the float stage")
+    parser.add_argument("--teachers", type=int, default=d.teachers, help="CNNs averaged into the teacher")
+    parser.add_argument("--members", type=int, default=d.members, help="independent networks side by side "
+                        "in the hidden layer (block-diagonal recurrence, one encoder)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-xylosim", action="store_true")
     parser.add_argument("--json")
@@ -126,7 +129,7 @@ def main(argv=None) -> dict:
                        ft_patience=args.ft_patience, ft_distill=args.ft_distill,
                        ft_temperature=args.ft_temperature, vector_source=args.vectors,
                        tune_vectors=not args.freeze_vectors, teacher_maps=args.teacher_maps,
-                       distill=args.distill)
+                       distill=args.distill, teachers=args.teachers, members=args.members)
     settings = with_vectors(settings, vocab)
     result["settings"] = {k: v for k, v in asdict(settings).items() if k != "vectors"} | {
         "vectors": args.vectors}

@@ -178,9 +178,10 @@ def main_xylo(args) -> None:
     dynamics = XyloDynamics(ticks_per_step=args.ticks, dash_syn=args.dash_syn, dash_mem=args.dash_mem)
     settings = XyloSettings(hidden=args.hidden, dynamics=dynamics, epochs=args.epochs,
                             ft_epochs=args.ft_epochs,
-                            target_counts=tuple(float(t) for t in args.targets.split(",")), seed=args.seed)
+                            target_counts=tuple(float(t) for t in args.targets.split(",")), seed=args.seed,
+                            noise=args.noise, l2=args.l2, members=args.members)
     try:  # before any data or training
-        check_feature_limits(args.target, 12, settings.hidden, len(classes))
+        check_feature_limits(args.target, 12, settings.hidden, len(classes), settings.members)
     except HardwareLimitError as exc:
         raise SystemExit(f"examples/japanese_vowels.py --target {args.target}: {exc}") from None
     x_tr, len_tr, y_tr = load("train")
@@ -189,8 +190,7 @@ def main_xylo(args) -> None:
     fit = FeatureSet(x_tr[fit_idx], len_tr[fit_idx], y_tr[fit_idx])
     val = FeatureSet(x_tr[val_idx], len_tr[val_idx], y_tr[val_idx])
     test = FeatureSet(x_te, len_te, y_te)
-    conv = convert_features_for_xylo(fit, val, test, 12, classes, args.target, settings, log=print,
-                                     noise=args.noise, l2=args.l2, members=args.members)
+    conv = convert_features_for_xylo(fit, val, test, 12, classes, args.target, settings, log=print)
     spec = conv.spec
     print(f"\n{'stage':>26}  {'val':>6}  {'test':>6}")
     for s in conv.stages:

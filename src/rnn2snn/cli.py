@@ -208,7 +208,7 @@ def _xylo_settings(args):
     if args.preset == "tiny":
         settings = _replace(settings, epochs=3, ft_epochs=1, target_counts=settings.target_counts[1:2])
     n_inputs = CHAIN_INPUTS if args.proj_dim is None else args.proj_dim
-    check_run_sizes(target, n_inputs=n_inputs, hidden=settings.hidden)
+    check_run_sizes(target, n_inputs=n_inputs, hidden=settings.hidden, members=settings.members)
     return settings
 
 
@@ -228,7 +228,8 @@ def _reproduce_xylo(args, config, start) -> int:
     _HELD.append(lock_folder(out))
     train_ex, test_ex = _load_data(args)
     classes = sorted(set(train_ex.labels))
-    check_run_sizes(args.target, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes))
+    check_run_sizes(args.target, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes),
+                    members=settings.members)
     _warn(check_data(train_ex, test_ex, base))
 
     from rnn2snn.pipeline.xylo import run_xylo

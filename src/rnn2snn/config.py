@@ -8,6 +8,12 @@ from dataclasses import asdict, dataclass
 from rnn2snn.program.network import SpikingConfig
 
 
+def member_seed(seed: int, k: int) -> int:
+    """Init and data-order seed of ensemble member ``k`` (member 0 is the run's own seed): the
+    TrueNorth ensembles' members and the teachers' CNNs, on every target."""
+    return (seed + 1000 * k) % 2 ** 32
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings; ``epochs`` is an upper bound (early stopping on validation)."""

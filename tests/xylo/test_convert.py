@@ -26,6 +26,7 @@ from rnn2snn.targets.xylo.train import (
     ChipXylo,
     FitConfig,
     RateXylo,
+    chip_accuracy,
     chip_predict,
     finetune_chip,
     rate_accuracy,
@@ -288,3 +289,67 @@ def test_a_float_cnn_teacher_is_trained_measured_and_distilled():
     conv = convert_for_xylo(data, data, None, 13, ("a", "b", "c"), "xylo-audio2", settings)
     assert conv.teacher is not None and 0 <= conv.teacher.val <= 1 and conv.teacher.test is None
     assert conv.stage("spiking").test is None
+
+
+def test_members_are_blocks_that_never_feed_each_other_and_sum_at_the_outputs():
+    """members=3: a block-diagonal recurrent layer (one shared table) whose members' output
+    contributions sum to the logits; each learns on its own loss, and the chip runs the spec."""
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+
+    rate = RateXylo(12, 12, 3, XyloDynamics(), seed=2, members=3)
+    data = _data(4, vocab=12)
+    each = rate(data.tokens, data.lengths, each=True)
+    assert each.shape == (3, len(data.labels), 3)
+    assert torch.allclose(each.sum(0), rate(data.tokens, data.lengths))
+    blocks = np.arange(12) // 4
+    assert not rate.export().w_rec[blocks[:, None] != blocks[None, :]].any()
+    with pytest.raises(HardwareLimitError, match="members = 5 must be >= 1 and divide hidden = 12"):
+        RateXylo(12, 12, 3, XyloDynamics(), members=5)
+
+    data = _data(11, n=40, vocab=13)
+    data.labels = (data.tokens[:, 0] % 3).astype(np.int64)
+    settings = XyloSettings(hidden=12, members=3, target_counts=(8.0,), epochs=2, ft_epochs=1)
+    conv = convert_for_xylo(data, data, None, 13, ("a", "b", "c"), "xylo-audio2", settings)
+    w = conv.spec.weights_rec[:, :, 0]
+    assert not w[blocks[:, None] != blocks[None, :]].any() and w[blocks[:, None] == blocks[None, :]].any()
+    assert conv.stage("spiking").val == chip_accuracy(conv.spec, data, settings.dynamics.tail_ticks)
+
+
+def test_members_widen_the_layer_past_the_fanout_limit_but_each_must_fit():
+    """Audio 2's fan-out (64) bounds a member, not the layer: 4 × 64 fit, 1 × 128 dense does not."""
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+
+    data = _data(3)
+    with pytest.raises(HardwareLimitError, match=r"settings.hidden=128: .*fan-out limit is 64"):
+        convert_for_xylo(data, data, None, 12, ("a", "b", "c"), "xylo-audio2",
+                         XyloSettings(hidden=128, fanout=128, epochs=0, ft_epochs=0))
+    with pytest.raises(HardwareLimitError, match=r"members=3: must be ≥ 1 and divide settings.hidden=128"):
+        convert_for_xylo(data, data, None, 12, ("a", "b", "c"), "xylo-audio2",
+                         XyloSettings(hidden=128, members=3, epochs=0, ft_epochs=0))
+    with pytest.raises(HardwareLimitError, match="9 classes: .* 8 output neurons"):  # before any training
+        convert_for_xylo(data, data, None, 12, tuple("abcdefghi"), "xylo-audio2", XyloSettings(epochs=0))
+    assert recurrent_mask(256, 64, "xylo-audio2", 0, members=4).sum(1).max() == 64
+
+
+def test_the_token_chain_keeps_the_imu_layout_above_128_neurons():
+    """Xylo IMU: only the first 128 hidden neurons take input and only the last 128 drive
+    outputs; a 144-neuron token network trains with the others' weights held at 0."""
+    from rnn2snn.targets.xylo.method import XyloSettings, convert_for_xylo
+
+    data = _data(5, n=32, vocab=12)
+    settings = XyloSettings(hidden=144, target_counts=(8.0,), epochs=1, ft_epochs=1)
+    conv = convert_for_xylo(data, data, None, 12, ("a", "b", "c"), "xylo-imu", settings)
+    spec = conv.spec
+    assert not spec.weights_in[:, 128:].any() and not spec.weights_out[:16].any()
+    assert spec.weights_in[:, :128].any() and spec.weights_out[16:].any()
+
+
+def test_several_teacher_cnns_are_averaged():
+    from rnn2snn.targets.xylo.method import XyloSettings, _train_teacher
+
+    data = _data(9, n=40, vocab=13)
+    one, two = (_train_teacher(data, data, 13, 3, XyloSettings(teacher_maps=4, teacher_epochs=1, teachers=k))
+                for k in (1, 2))
+    second = _train_teacher(data, data, 13, 3, XyloSettings(teacher_maps=4, teacher_epochs=1, seed=1000))
+    logits = [t(data.tokens, data.lengths) for t in (one, two, second)]
+    assert torch.allclose(logits[1], (logits[0] + logits[2]) / 2)

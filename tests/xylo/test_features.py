@@ -10,6 +10,7 @@ import torch
 from extras import needs
 
 from rnn2snn.errors import HardwareLimitError, ModelFileError
+from rnn2snn.targets.xylo.chips import get_chip
 from rnn2snn.targets.xylo.convert import XyloDynamics, choose_scales
 from rnn2snn.targets.xylo.features import (
     ChipFeatureXylo,
@@ -20,7 +21,6 @@ from rnn2snn.targets.xylo.features import (
     feature_chip_predict,
     feature_rasters,
     features_to_spec,
-    layout_masks,
     normalisation,
 )
 from rnn2snn.targets.xylo.method import XyloSettings
@@ -122,10 +122,10 @@ def test_validate_enforces_the_imu_layout():
 
 
 def test_masks_keep_a_wide_network_inside_the_imu_layout():
-    inputs, outputs = layout_masks("xylo-imu", 160)
+    inputs, outputs = get_chip("xylo-imu").layout(160)
     assert inputs.sum() == 128 and inputs[:128].all() and outputs.sum() == 128 and outputs[32:].all()
-    assert all(m.all() for m in layout_masks("xylo-imu", 128)) and all(
-        m.all() for m in layout_masks("xylo-audio2", 600)
+    assert all(m.all() for m in get_chip("xylo-imu").layout(128)) and all(
+        m.all() for m in get_chip("xylo-audio2").layout(600)
     )
     _, _, spec, _ = _spec(2, XyloDynamics(), hidden=160)
     assert not spec.weights_in[:, 128:].any() and not spec.weights_out[:32].any()
@@ -133,17 +133,24 @@ def test_masks_keep_a_wide_network_inside_the_imu_layout():
 
 
 def test_limits_are_refused_before_training_with_the_limit_named():
-    with pytest.raises(HardwareLimitError, match="8 output neurons; 9 classes"):
+    with pytest.raises(HardwareLimitError, match="9 classes: .* has 8 output neurons"):
         check_feature_limits("xylo-audio2", 12, 64, 9)
-    with pytest.raises(HardwareLimitError, match="recurrent memory holds 31744"):
+    with pytest.raises(HardwareLimitError, match=r"settings.hidden=200: .*recurrent memory holds 31,744 .* "
+                                                 r"200² = 40,000: at most 178"):
         check_feature_limits("xylo-imu", 12, 200, 9)
-    with pytest.raises(HardwareLimitError, match="fan-out of 100; the chip's limit is 64"):
+    with pytest.raises(HardwareLimitError, match="settings.hidden=100: .*fan-out limit is 64"):
         check_feature_limits("xylo-audio2", 12, 100, 6)
+    # members: each is a dense layer of its own (4 x 64 fit Audio 2's fan-out, 2 x 150 not IMU's memory)
+    assert check_feature_limits("xylo-audio2", 12, 256, 6, members=4).name == "xylo-audio2"
+    with pytest.raises(HardwareLimitError, match=r"2 × 150² = 45,000"):
+        check_feature_limits("xylo-imu", 12, 300, 9, members=2)
+    with pytest.raises(HardwareLimitError, match="members=3: must be ≥ 1 and divide settings.hidden=64"):
+        check_feature_limits("xylo-imu", 12, 64, 9, members=3)
     with pytest.raises(HardwareLimitError, match="n_features = 0"):
         check_feature_limits("xylo-imu", 0, 64, 9)
     assert check_feature_limits("xylo-imu", 12, 128, 9).name == "xylo-imu"
     data = _data(0)
-    with pytest.raises(HardwareLimitError, match="8 output neurons; 9 classes"):  # before any training
+    with pytest.raises(HardwareLimitError, match="9 classes: .* has 8 output neurons"):  # before any training
         convert_features_for_xylo(data, data, None, 5, tuple("abcdefghi"), "xylo-audio2")
 
 
@@ -182,7 +189,8 @@ def test_surrogate_gradient_reaches_the_encoder_and_every_layer():
 
 def _run(members: int = 1):
     settings = XyloSettings(
-        hidden=16, dynamics=XyloDynamics(dash_mem=2), target_counts=(8.0,), epochs=4, ft_epochs=1, seed=3
+        hidden=16, dynamics=XyloDynamics(dash_mem=2), target_counts=(8.0,), epochs=4, ft_epochs=1, seed=3,
+        noise=0.2, members=members,
     )
     return convert_features_for_xylo(
         _data(0, n=45),
@@ -192,8 +200,6 @@ def _run(members: int = 1):
         ("a", "b", "c"),
         "xylo-imu",
         settings,
-        noise=0.2,
-        members=members,
     )
 
 

@@ -21,11 +21,11 @@ from dataclasses import replace
 import torch
 
 from rnn2snn.checks import cores_message
-from rnn2snn.config import PipelineConfig
+from rnn2snn.config import PipelineConfig, member_seed
 from rnn2snn.data.text import Examples
 from rnn2snn.model.elman import ElmanClassifier, ElmanConfig
 from rnn2snn.pipeline.data import prepare_data, train_teacher
-from rnn2snn.pipeline.ensemble import ensemble_result, member_seed
+from rnn2snn.pipeline.ensemble import ensemble_result
 from rnn2snn.pipeline.measure import conversion_summary, evaluate_program
 from rnn2snn.pipeline.method import CONSTRAINT_STEPS, ConstraintStep, constrain_and_convert, stage_logger
 from rnn2snn.pipeline.result import MODEL_STAGES, STAGES, PipelineResult, StageResult

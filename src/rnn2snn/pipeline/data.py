@@ -9,11 +9,10 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from rnn2snn.config import PipelineConfig
+from rnn2snn.config import PipelineConfig, member_seed
 from rnn2snn.data.sequences import Sequences
 from rnn2snn.data.text import Examples, Vocabulary, encode, stratified_split
 from rnn2snn.model.train import predict, train
-from rnn2snn.pipeline.ensemble import member_seed
 
 
 def prepare_data(train_ex: Examples, test_ex: Examples, config: PipelineConfig):

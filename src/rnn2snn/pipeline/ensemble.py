@@ -15,11 +15,6 @@ from rnn2snn.pipeline.measure import evaluate_program
 from rnn2snn.pipeline.result import MODEL_STAGES, PipelineResult, StageResult
 
 
-def member_seed(seed: int, k: int) -> int:
-    """Init and data-order seed of ensemble member ``k`` (member 0 is the run's own seed)."""
-    return (seed + 1000 * k) % 2 ** 32
-
-
 def _mean_accuracy(members: list[PipelineResult], split: int, labels: np.ndarray) -> float:
     logits = np.mean([m.spiking_logits[split] for m in members], axis=0)
     return float((logits.argmax(1) == labels).mean())

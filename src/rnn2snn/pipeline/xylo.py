@@ -60,7 +60,8 @@ def run_xylo(train_ex: Examples, test_ex: Examples, chip: str, settings: XyloSet
     start = time.perf_counter()
     say = log or (lambda *a, **k: None)
     classes = sorted(set(train_ex.labels))
-    check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes))
+    check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes),
+                    members=settings.members)
     # with word vectors (xylo-best), rare training words the vectors know are kept, as on TrueNorth
     vocab, classes, fit, val, test = prepare_data(train_ex, test_ex, replace(
         config, vectors=settings.vector_source, keep_vector_words=settings.vector_source is not None))

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from rnn2snn.errors import HardwareLimitError
 
 
@@ -53,6 +55,12 @@ class XyloChip:
     max_input_count: int = 15  # events a tick on one input channel (more are dropped)
     max_hidden_spikes: int = 31  # events a tick from one hidden neuron
     max_output_spikes: int = 1  # events a tick from one output neuron
+
+    def layout(self, hidden: int) -> tuple[np.ndarray, np.ndarray]:
+        """(may receive input (N,), may drive outputs (N,)) for ``hidden`` neurons (bool): the
+        first ``input_neurons`` and the last ``output_neurons``, what the chain's models mask."""
+        index = np.arange(hidden)
+        return index < self.input_neurons, index >= hidden - self.output_neurons
 
     @property
     def weight_range(self) -> tuple[int, int]:

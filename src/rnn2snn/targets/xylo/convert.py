@@ -168,22 +168,29 @@ def to_spec(model: FloatXylo, scales: Scales, chip: str = "xylo-audio2",
     return validate(spec)
 
 
-def recurrent_mask(n_hidden: int, fanout: int, chip: str = "xylo-audio2", seed: int = 0) -> np.ndarray:
+def recurrent_mask(n_hidden: int, fanout: int, chip: str = "xylo-audio2", seed: int = 0,
+                   members: int = 1) -> np.ndarray:
     """Which recurrent (source, target) pairs may hold a weight: (N, N) bool, ≤ ``fanout`` targets a source.
 
     Why random and fixed: the chip bounds each neuron's fan-out (64 on Audio 2) and the
     pairs in all (32,000), so a layer wider than the fan-out must be sparse; a fixed random
-    pattern (seeded) mixes every neuron with the others within a few ticks. Dense (all
-    ones) when ``n_hidden`` ≤ ``fanout``; ``fanout`` is lowered to what the memory holds.
+    pattern (seeded) mixes every neuron with the others within a few ticks. With
+    ``members``, only pairs inside a member's block (``n_hidden / members`` neurons) exist.
+    Dense (within each block) when the block is ≤ ``fanout``; ``fanout`` is lowered to what
+    the memory holds.
     """
     spec_chip = get_chip(chip)
+    block = n_hidden // max(members, 1)
     fanout = min(fanout, spec_chip.max_fanout, spec_chip.recurrent_memory // max(n_hidden, 1))
-    if n_hidden <= fanout:
-        return np.ones((n_hidden, n_hidden), bool)
-    rng = np.random.default_rng(seed)
     mask = np.zeros((n_hidden, n_hidden), bool)
-    for source in range(n_hidden):
-        mask[source, rng.choice(n_hidden, fanout, replace=False)] = True
+    rng = np.random.default_rng(seed)
+    for m in range(members):
+        own = slice(m * block, (m + 1) * block)
+        if block <= fanout:
+            mask[own, own] = True
+            continue
+        for source in range(m * block, (m + 1) * block):
+            mask[source, m * block + rng.choice(block, fanout, replace=False)] = True
     return mask
 
 

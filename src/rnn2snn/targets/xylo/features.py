@@ -11,10 +11,11 @@ float stage already sees integer counts, and the fine-tune on the chip's tick
 deviation of the training frames) is folded into ``W`` and ``b`` in the spec, so the spec
 takes raw frames.
 
-Why masks: Xylo IMU lets only its first 128 hidden neurons receive input and only its
-last 128 drive outputs (:data:`~rnn2snn.targets.xylo.chips.XYLO_IMU`). With N ≤ 128 hidden
-neurons every neuron may do both; above, the models train with those weights held at 0,
-so the spec obeys the layout that :func:`~rnn2snn.targets.xylo.spec.validate` checks.
+Why masks (:meth:`~rnn2snn.targets.xylo.chips.XyloChip.layout`): Xylo IMU lets only its
+first 128 hidden neurons receive input and only its last 128 drive outputs
+(:data:`~rnn2snn.targets.xylo.chips.XYLO_IMU`). With N ≤ 128 hidden neurons every neuron
+may do both; above, the models (token and feature) train with those weights held at 0, so
+the spec obeys the layout that :func:`~rnn2snn.targets.xylo.spec.validate` checks.
 
 Data are duck-typed: ``features`` (N, L, F) float, ``lengths`` (N,), ``labels`` (N,)
 (:class:`FeatureSet`); ``tokens`` is the same array, the name train.py's loops slice.
@@ -32,6 +33,7 @@ from torch import nn
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.targets.xylo.chips import XyloChip, get_chip
 from rnn2snn.targets.xylo.convert import FloatXylo, Scales, XyloDynamics, _int8, choose_scales
+from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
 from rnn2snn.targets.xylo.method import ScaleTrial, XyloConversion, XyloSettings, XyloStage
 from rnn2snn.targets.xylo.neuron import MAX_INPUT_COUNT, STATE_MAX
 from rnn2snn.targets.xylo.simulate import classify, simulate
@@ -44,7 +46,10 @@ from rnn2snn.targets.xylo.train import (
     _inject,
     _trimmed,
     chip_forward,
+    member_loss,
+    member_mask,
     rate_accuracy,
+    rate_ticks,
     state_ranges,
     ste_round,
 )
@@ -86,41 +91,17 @@ class FeatureSet:
         return len(self.labels)
 
 
-def check_feature_limits(chip: str | XyloChip, n_features: int, hidden: int, n_classes: int) -> XyloChip:
-    """``chip`` if a dense network of ``hidden`` neurons for ``n_classes`` fits, else the limit named.
-
-    Run before training: 9 classes on Xylo Audio 2 (8 outputs) are refused here, not after an hour.
+def check_feature_limits(chip: str | XyloChip, n_features: int, hidden: int, n_classes: int,
+                         members: int = 1) -> XyloChip:
+    """``chip`` if ``members`` dense networks of ``hidden / members`` neurons for ``n_classes`` fit,
+    else the limit named (:func:`~rnn2snn.targets.xylo.limits.check_run_sizes`, the one set of
+    rules). Run before training: 9 classes on Xylo Audio 2 are refused here, not after an hour.
     """
-    chip = get_chip(chip)
-    where = f"{chip.name} ({chip.part})"
     if n_features < 1:
         raise HardwareLimitError(f"n_features = {n_features}: the feature encoder needs at least one feature")
-    if n_classes > chip.n_outputs:
-        raise HardwareLimitError(
-            f"{where} has {chip.n_outputs} output neurons; {n_classes} classes need one "
-            f"each (the readout is on the chip)"
-        )
-    if hidden > chip.n_hidden:
-        raise HardwareLimitError(f"{where} has {chip.n_hidden} hidden neurons; settings.hidden = {hidden}")
-    if hidden > chip.max_fanout:
-        raise HardwareLimitError(
-            f"{where}: a dense recurrent layer of settings.hidden = {hidden} neurons needs "
-            f"a fan-out of {hidden}; the chip's limit is {chip.max_fanout} a neuron"
-        )
-    if hidden * hidden > chip.recurrent_memory:
-        raise HardwareLimitError(
-            f"{where}: a dense recurrent layer of settings.hidden = {hidden} neurons has "
-            f"{hidden * hidden} (source, target) pairs; the chip's recurrent memory "
-            f"holds {chip.recurrent_memory}"
-        )
-    return chip
-
-
-def layout_masks(chip: str | XyloChip, hidden: int) -> tuple[np.ndarray, np.ndarray]:
-    """(may receive input (N,), may drive outputs (N,)) for ``hidden`` neurons on ``chip`` (bool)."""
-    chip = get_chip(chip)
-    index = np.arange(hidden)
-    return index < chip.input_neurons, index >= hidden - chip.output_neurons
+    check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=hidden, n_classes=n_classes, members=members,
+                    hidden_param="settings.hidden")
+    return get_chip(chip)
 
 
 def normalisation(data: FeatureSet) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +174,7 @@ class RateFeatureXylo(nn.Module):
         self.w_out = nn.Parameter(
             torch.randn(hidden, classes, generator=gen, dtype=DTYPE) * 0.1 / hidden**0.5
         )
-        in_mask, out_mask = layout_masks(chip, hidden)
+        in_mask, out_mask = get_chip(chip).layout(hidden)
         self.register_buffer("in_mask", torch.as_tensor(in_mask, dtype=DTYPE))
         self.register_buffer("out_mask", torch.as_tensor(out_mask, dtype=DTYPE))
         self.register_buffer("rec_mask", torch.as_tensor(member_mask(hidden, members), dtype=DTYPE))
@@ -204,52 +185,14 @@ class RateFeatureXylo(nn.Module):
         With ``each``, the logits each member contributes, (members, B, C): the output
         neurons integrate linearly, so the logits are their sum.
         """
-        dyn = self.dynamics
         x_all = self.encoder(torch.as_tensor(frames, dtype=DTYPE), lengths)
-        w_in, w_out, w_rec = (
-            self.w_in * self.in_mask,
-            self.w_out * self.out_mask[:, None],
-            self.w_rec * self.rec_mask,
-        )
-        n_batch, n_steps = x_all.shape[:2]
-        n_m = self.members
-        w_out_m = w_out.reshape(n_m, -1, w_out.shape[1])
-        k = dyn.ticks_per_step
-        read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
-        lam, mu = 1 - 2.0**-dyn.dash_syn, 1 - 2.0**-dyn.dash_mem
-        lam_o, mu_o = 1 - 2.0**-dyn.dash_syn_out, 1 - 2.0**-dyn.dash_mem_out
-        n_hidden, n_out = w_out.shape
-        zeros = torch.zeros(n_batch, n_hidden, dtype=DTYPE)
-        isyn, v, h = zeros, zeros, zeros
-        isyn_o = v_o = out = torch.zeros(n_m, n_batch, n_out, dtype=DTYPE)
-        seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
-        for t in range(n_steps * k + dyn.tail_ticks):
-            live = (t <= read)[:, None]
-            drive = h @ w_rec
-            if t < n_steps * k:
-                drive = drive + x_all[:, t // k] @ w_in
-            pre_o = isyn_o + torch.einsum("bmn,mnc->mbc", h.reshape(n_batch, n_m, -1), w_out_m)
-            isyn_o = lam_o * pre_o
-            v_o = mu_o * v_o + isyn_o
-            pre = isyn + drive
-            isyn = lam * pre
-            v = mu * v + isyn + self.bias
-            if ranges:
-                pre_sum, v_sum = pre_o.sum(0), v_o.sum(0)
-                seen["isyn"].append(pre.abs()[live.expand_as(pre)])
-                seen["vmem"].append(v.clamp(min=0)[live.expand_as(v)])
-                seen["isyn_out"].append(pre_sum.abs()[live.expand_as(pre_sum)])
-                seen["vmem_out"].append(v_sum.abs()[live.expand_as(v_sum)])
-            h = v.clamp(0, 31)
-            v = v - h
-            if ranges:
-                seen["h"].append(h[live.expand_as(h)])
-            out = torch.where((read == t)[None, :, None], v_o, out)
+        k = self.dynamics.ticks_per_step  # one frame's counts on each of its k ticks
+        out, seen = rate_ticks(x_all[:, :, None].expand(-1, -1, k, -1), self.w_in * self.in_mask,
+                               self.w_rec * self.rec_mask, self.bias, self.w_out * self.out_mask[:, None],
+                               self.dynamics, lengths, self.members, ranges)
         if each:
             return out
-        if ranges:
-            return out.sum(0), {key: torch.cat(values) for key, values in seen.items()}
-        return out.sum(0)
+        return (out.sum(0), seen) if ranges else out.sum(0)
 
     def export(self) -> FloatXylo:
         """The float network (masked weights) in :func:`~rnn2snn.targets.xylo.convert.choose_scales`' form."""
@@ -265,12 +208,6 @@ class RateFeatureXylo(nn.Module):
             w_out=arr(self.w_out * self.out_mask[:, None]),
             dynamics=self.dynamics,
         )
-
-
-def member_mask(hidden: int, members: int) -> np.ndarray:
-    """(N, N) float: 1 inside the members' diagonal blocks of the recurrent matrix, 0 between them."""
-    block = np.arange(hidden) // (hidden // members)
-    return (block[:, None] == block[None, :]).astype(np.float64)
 
 
 def features_to_spec(
@@ -514,9 +451,7 @@ def _l2_loss(l2: float):
     """The rate loss plus ``l2`` × the mean square of the network's weights (thresholds per event)."""
 
     def loss(model, frames, lengths, labels):
-        each = model(frames, lengths, each=True)  # every member learns the task on its own (an ensemble)
-        ce = torch.stack([nn.functional.cross_entropy(logits, labels) for logits in each]).mean()
-        right = int((each.sum(0).argmax(1) == labels).sum())
+        ce, right = member_loss(model(frames, lengths, each=True), labels)
         if l2 > 0:
             ce = ce + l2 * sum((w**2).mean() for w in (model.w_in, model.w_rec, model.w_out))
         return ce, right
@@ -533,24 +468,25 @@ def convert_features_for_xylo(
     chip: str = "xylo-imu",
     settings: XyloSettings = XyloSettings(),
     log=None,
-    *,
-    noise: float = 0.0,
-    l2: float = 0.0,
-    members: int = 1,
 ) -> XyloConversion:
     """:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` for feature frames: the same stages, one chain.
 
     Limits are checked first (classes, hidden size, dense recurrence). Stages: ``float``
     (rate model, integer input counts), ``quantised``, ``spiking_before_finetune``,
     ``spiking``; validation picks the epoch and the activity scale, test is only reported.
-    ``noise``: training augmentation, Gaussian noise in standard deviations of each feature;
-    ``l2``: weight penalty of the float stage (see :func:`_l2_loss`). ``members``: the
-    hidden layer as that many independent networks of ``hidden / members`` neurons side by
-    side (block-diagonal recurrence, one shared encoder), each trained on its own loss in
-    the float stage, their output ``Vmem`` summed by the output neurons: an ensemble on
-    one chip, for less variance from a training set of a few hundred sequences.
+    ``settings.noise``: training augmentation, Gaussian noise in standard deviations of each
+    feature; ``settings.l2``: weight penalty of the float stage (see :func:`_l2_loss`);
+    ``settings.members``: the hidden layer as that many independent networks of
+    ``hidden / members`` neurons side by side (block-diagonal recurrence, one shared
+    encoder), each trained on its own loss in the float stage, their output ``Vmem`` summed
+    by the output neurons: an ensemble on one chip, for less variance from a training set
+    of a few hundred sequences.
     """
-    chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes))
+    chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes), settings.members)
+    noise, l2, members = settings.noise, settings.l2, settings.members
+    for name, value in (("settings.noise", noise), ("settings.l2", l2)):
+        if not value >= 0:
+            raise HardwareLimitError(f"{name} = {value} must be >= 0")
     if fit.features.shape[2] != n_features:
         raise HardwareLimitError(
             f"n_features = {n_features} but the fit set's frames have {fit.features.shape[2]} features"
@@ -569,9 +505,6 @@ def convert_features_for_xylo(
 
     t0 = time.perf_counter()
     mean, std = normalisation(fit)
-    for name, value in (("noise", noise), ("l2", l2)):
-        if not value >= 0:
-            raise HardwareLimitError(f"{name} = {value} must be >= 0")
     rate = RateFeatureXylo(
         n_features,
         settings.hidden,

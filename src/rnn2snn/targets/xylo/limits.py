@@ -68,11 +68,17 @@ def limits_of(chip: str | XyloChip) -> XyloLimits:
 
 
 def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
-                    n_classes: int | None = None) -> None:
+                    n_classes: int | None = None, members: int = 1, fanout: int | None = None,
+                    hidden_param: str = "hidden_dim") -> None:
     """Refuse, before training, a run ``chip`` cannot hold; the error names the parameter and the limit.
 
-    n_inputs : input channels (``proj_dim``); hidden : hidden neurons (``hidden_dim``), a
-    dense recurrent layer; n_classes : classes of the data (one output neuron each).
+    n_inputs : input channels (``proj_dim``); hidden : hidden neurons (``hidden_param``, the
+    name the caller's user wrote: ``hidden_dim`` on the command line, ``settings.hidden`` in
+    the API); members : independent networks side by side (each a dense recurrent layer of
+    ``hidden / members`` neurons); fanout : recurrent targets a neuron, if fewer than a
+    member's neurons (a sparse layer: :func:`~rnn2snn.targets.xylo.convert.recurrent_mask`
+    keeps it within the fan-out and the memory); n_classes : classes of the data (one output
+    neuron each).
     """
     lim = limits_of(chip)
     c = lim.chip
@@ -85,19 +91,27 @@ def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
         raise ParameterLimitError("proj_dim", f"{named('proj_dim', n_inputs)}: the Xylo chain's encoder "
                                               f"drives all {CHAIN_INPUTS} input channels; leave --proj-dim "
                                               f"out (or give {CHAIN_INPUTS})")
+    given = named(hidden_param, hidden)
     if hidden < 1:
-        raise ParameterLimitError("hidden_dim", f"{named('hidden_dim', hidden)}: needs at least 1 hidden "
-                                                "neuron")
+        raise ParameterLimitError(hidden_param, f"{given}: needs at least 1 hidden neuron")
+    if members < 1 or hidden % members:
+        raise ParameterLimitError("members", f"{named('members', members)}: must be ≥ 1 and divide "
+                                             f"{given} (each member has as many neurons)")
     if hidden > c.n_hidden:
-        raise ParameterLimitError("hidden_dim", f"{named('hidden_dim', hidden)}: {where} has {c.n_hidden} "
-                                                f"hidden neurons")
-    if hidden > lim.max_dense_hidden:
-        why = (f"its fan-out limit is {c.max_fanout} targets a neuron" if c.max_fanout < hidden else
+        raise ParameterLimitError(hidden_param, f"{given}: {where} has {c.n_hidden} hidden neurons")
+    block = hidden // members
+    pairs = members * block * block
+    sparse = fanout is not None and fanout < block
+    if not sparse and (block > c.max_fanout or pairs > c.recurrent_memory):
+        why = (f"its fan-out limit is {c.max_fanout} targets a neuron" if block > c.max_fanout else
                f"its recurrent memory holds {c.recurrent_memory:,} (source, target) pairs, "
-               f"{hidden}² = {hidden * hidden:,}")
-        raise ParameterLimitError("hidden_dim", f"{named('hidden_dim', hidden)}: the Xylo chain trains a "
-                                                f"dense recurrent layer and on {where} {why}: at most "
-                                                f"{lim.max_dense_hidden} hidden neurons")
+               + (f"{hidden}² = {pairs:,}" if members == 1 else
+                  f"{members} × {block}² = {pairs:,}"))
+        whole = ("a dense recurrent layer" if members == 1 else
+                 f"{members} dense recurrent layers of {block} neurons side by side")
+        raise ParameterLimitError(hidden_param, f"{given}: the Xylo chain trains {whole} and on {where} "
+                                                f"{why}: at most {lim.max_dense_hidden} neurons a "
+                                                f"{'layer' if members == 1 else 'member'}")
     if n_classes is not None and n_classes > lim.max_classes:
         raise ParameterLimitError("classes", f"{n_classes} classes: {where} has {c.n_outputs} output "
                                              f"neurons, one a class (the readout is on the chip); use data "

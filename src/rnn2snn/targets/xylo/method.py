@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rnn2snn.config import member_seed
 from rnn2snn.targets.xylo.convert import (
     Scales,
     StateRange,
@@ -23,6 +24,7 @@ from rnn2snn.targets.xylo.convert import (
     recurrent_mask,
     to_spec,
 )
+from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
 from rnn2snn.targets.xylo.spec import XyloSpec
 from rnn2snn.targets.xylo.train import (
     ChipXylo,
@@ -76,6 +78,16 @@ class XyloSettings:
     teacher_maps: int = 0
     distill: float = 0.0
     teacher_epochs: int = 20
+    #: CNNs in the teacher (their logits averaged), each with its own seed (:func:`member_seed`)
+    teachers: int = 1
+    #: the hidden layer as this many independent networks side by side (block-diagonal
+    #: recurrence, one shared encoder), each trained on its own loss in the float stage, their
+    #: output ``Vmem`` summed by the output neurons: an ensemble on one chip
+    members: int = 1
+    #: feature chain only: Gaussian noise on the frames in training (in standard deviations of
+    #: each feature), and the float stage's weight penalty (features._l2_loss)
+    noise: float = 0.0
+    l2: float = 0.0
 
 
 def with_vectors(settings: XyloSettings, vocab) -> XyloSettings:
@@ -136,6 +148,8 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     model), ``spiking_before_finetune`` (the spec on the chip's tick, on-chip readout),
     ``spiking`` (after the fine-tune). ``test`` may be None (then only validation is measured).
     """
+    check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes),
+                    members=settings.members, fanout=settings.fanout, hidden_param="settings.hidden")
     say = log or (lambda *a, **k: None)
     dyn = settings.dynamics
     stages: list[XyloStage] = []
@@ -158,9 +172,12 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
         say(f"{'teacher (float CNN)':>26}: val {teacher_row.val:.4f}{shown}")
 
     t0 = time.perf_counter()
-    mask = recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed)
-    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed, rec_mask=mask,
-                    dropout=settings.dropout, vectors=settings.vectors, tune_vectors=settings.tune_vectors)
+    rate = RateXylo(n_tokens, settings.hidden, len(classes), dyn, seed=settings.seed,
+                    rec_mask=recurrent_mask(settings.hidden, settings.fanout, chip, settings.seed,
+                                            settings.members),
+                    dropout=settings.dropout, vectors=settings.vectors, tune_vectors=settings.tune_vectors,
+                    members=settings.members, chip=chip)
+    mask = rate.rec_mask.numpy() != 0
     fit_float = train_rate(rate, fit, val,
                            FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
                                      patience=settings.patience, weight_decay=settings.weight_decay),
@@ -213,21 +230,25 @@ def _train_teacher(fit, val, n_tokens: int, n_classes: int, settings: XyloSettin
         return Encoded(np.asarray(d.tokens, np.int64), np.asarray(d.lengths, np.int64),
                        np.asarray(d.labels, np.int64))
 
-    torch.manual_seed(settings.seed)
     dim = 128 if settings.vectors is None else settings.vectors.shape[1]
-    cnn = KimCNN(TeacherConfig(vocab_size=n_tokens, n_classes=n_classes, embed_dim=dim,
-                               maps=settings.teacher_maps))
-    if settings.vectors is not None:
-        with torch.no_grad():
-            cnn.embedding.weight.copy_(torch.as_tensor(np.asarray(settings.vectors, np.float32)))
-    train(cnn, encoded(fit), encoded(val), TrainConfig(epochs=settings.teacher_epochs, lr=1e-3, patience=4,
-                                                       seed=settings.seed), "teacher", progress=False)
-    cnn.eval()
+    cnns = []
+    for k in range(settings.teachers):
+        seed = member_seed(settings.seed, k)
+        torch.manual_seed(seed)
+        cnn = KimCNN(TeacherConfig(vocab_size=n_tokens, n_classes=n_classes, embed_dim=dim,
+                                   maps=settings.teacher_maps))
+        if settings.vectors is not None:
+            with torch.no_grad():
+                cnn.embedding.weight.copy_(torch.as_tensor(np.asarray(settings.vectors, np.float32)))
+        train(cnn, encoded(fit), encoded(val), TrainConfig(epochs=settings.teacher_epochs, lr=1e-3,
+                                                           patience=4, seed=seed), "teacher", progress=False)
+        cnns.append(cnn.eval())
 
     def teacher(tokens, lengths):
+        tokens_t = torch.as_tensor(np.asarray(tokens, np.int64))
+        lengths_t = torch.as_tensor(np.asarray(lengths, np.int64))
         with torch.no_grad():
-            return cnn(torch.as_tensor(np.asarray(tokens, np.int64)),
-                       torch.as_tensor(np.asarray(lengths, np.int64))).double()
+            return torch.stack([cnn(tokens_t, lengths_t).double() for cnn in cnns]).mean(0)
 
     return teacher
 

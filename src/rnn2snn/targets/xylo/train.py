@@ -104,8 +104,12 @@ class RateXylo(nn.Module):
 
     def __init__(self, vocab_size: int, hidden: int, classes: int, dynamics: XyloDynamics,
                  n_inputs: int = 16, seed: int = 0, rec_mask: np.ndarray | None = None,
-                 dropout: float = 0.0, vectors: np.ndarray | None = None, tune_vectors: bool = True):
+                 dropout: float = 0.0, vectors: np.ndarray | None = None, tune_vectors: bool = True,
+                 members: int = 1, chip: str | None = None):
         super().__init__()
+        if members < 1 or hidden % members:
+            raise HardwareLimitError(f"members = {members} must be >= 1 and divide hidden = {hidden}")
+        self.members = members
         gen = torch.Generator().manual_seed(seed)
         self.dynamics = dynamics
         k = dynamics.ticks_per_step
@@ -130,8 +134,14 @@ class RateXylo(nn.Module):
                                   * 0.5 / hidden ** 0.5)
         self.bias = nn.Parameter(torch.zeros(hidden, dtype=DTYPE))
         # which recurrent (source, target) pairs exist (the chip's fan-out and memory limits)
+        # and which members they join (block-diagonal: members never feed each other)
         mask = np.ones((hidden, hidden)) if rec_mask is None else np.asarray(rec_mask, np.float64)
+        mask = mask * member_mask(hidden, members)
         self.register_buffer("rec_mask", torch.as_tensor(mask, dtype=DTYPE))
+        # which neurons may receive input and drive outputs on ``chip`` (IMU: the first / last 128)
+        in_mask, out_mask = (np.ones(hidden, bool),) * 2 if chip is None else get_chip(chip).layout(hidden)
+        self.register_buffer("in_mask", torch.as_tensor(in_mask, dtype=DTYPE))
+        self.register_buffer("out_mask", torch.as_tensor(out_mask, dtype=DTYPE))
         self.drop = nn.Dropout(dropout)  # on the input events in training (the chip sees them all)
         self.w_out = nn.Parameter(torch.randn(hidden, classes, generator=gen, dtype=DTYPE)
                                   * 0.1 / hidden ** 0.5)
@@ -148,45 +158,16 @@ class RateXylo(nn.Module):
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.table(tokens) * (tokens > 0)[..., None, None]  # (B, L, k, 16)
 
-    def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False):
-        """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors)."""
-        dyn = self.dynamics
-        tokens_t = torch.as_tensor(tokens)
-        x_all = self.drop(self.inputs(tokens_t))
-        n_batch, n_steps = tokens_t.shape
-        k = dyn.ticks_per_step
-        read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
-        lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
-        lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
-        n_hidden, n_out = self.w_out.shape
-        zeros = torch.zeros(n_batch, n_hidden, dtype=DTYPE)
-        isyn, v, h = zeros, zeros, zeros
-        isyn_o = v_o = out = torch.zeros(n_batch, n_out, dtype=DTYPE)
-        seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
-        for t in range(n_steps * k + dyn.tail_ticks):
-            live = (t <= read)[:, None]
-            drive = h @ (self.w_rec * self.rec_mask)
-            if t < n_steps * k:
-                drive = drive + x_all[:, t // k, t % k] @ self.w_in
-            pre_o = isyn_o + h @ self.w_out
-            isyn_o = lam_o * pre_o
-            v_o = mu_o * v_o + isyn_o
-            pre = isyn + drive
-            isyn = lam * pre
-            v = mu * v + isyn + self.bias
-            if ranges:
-                seen["isyn"].append(pre.abs()[live.expand_as(pre)])
-                seen["vmem"].append(v.clamp(min=0)[live.expand_as(v)])
-                seen["isyn_out"].append(pre_o.abs()[live.expand_as(pre_o)])
-                seen["vmem_out"].append(v_o.abs()[live.expand_as(v_o)])
-            h = v.clamp(0, MAX_HIDDEN_SPIKES)
-            v = v - h
-            if ranges:
-                seen["h"].append(h[live.expand_as(h)])
-            out = torch.where((read == t)[:, None], v_o, out)
-        if ranges:
-            return out, {key: torch.cat(values) for key, values in seen.items()}
-        return out
+    def forward(self, tokens: np.ndarray, lengths: np.ndarray, ranges: bool = False, each: bool = False):
+        """Logits (B, C) at each question's read tick; with ``ranges`` also the states seen (tensors);
+        with ``each`` the logits each member contributes, (members, B, C) (they sum to the logits)."""
+        x_all = self.drop(self.inputs(torch.as_tensor(tokens)))
+        out, seen = rate_ticks(x_all, self.w_in * self.in_mask, self.w_rec * self.rec_mask, self.bias,
+                               self.w_out * self.out_mask[:, None], self.dynamics, lengths, self.members,
+                               ranges)
+        if each:
+            return out
+        return (out.sum(0), seen) if ranges else out.sum(0)
 
     def export(self) -> FloatXylo:
         def arr(p):
@@ -194,9 +175,66 @@ class RateXylo(nn.Module):
 
         encoder = arr(self.table())
         encoder[0] = 0
-        return FloatXylo(encoder=encoder, w_in=arr(self.w_in), w_rec=arr(self.w_rec * self.rec_mask),
-                         bias=arr(self.bias),
-                         w_out=arr(self.w_out), dynamics=self.dynamics)
+        return FloatXylo(encoder=encoder, w_in=arr(self.w_in * self.in_mask),
+                         w_rec=arr(self.w_rec * self.rec_mask), bias=arr(self.bias),
+                         w_out=arr(self.w_out * self.out_mask[:, None]), dynamics=self.dynamics)
+
+
+def member_mask(hidden: int, members: int) -> np.ndarray:
+    """(N, N) float: 1 inside the members' diagonal blocks of the recurrent matrix, 0 between them."""
+    block = np.arange(hidden) // (hidden // members)
+    return (block[:, None] == block[None, :]).astype(np.float64)
+
+
+def rate_ticks(x_all: torch.Tensor, w_in: torch.Tensor, w_rec: torch.Tensor, bias: torch.Tensor,
+               w_out: torch.Tensor, dynamics: XyloDynamics, lengths: np.ndarray, members: int = 1,
+               ranges: bool = False) -> tuple[torch.Tensor, dict | None]:
+    """The rate model's ticks for any encoder (the float stage's one loop, tokens' and features').
+
+    ``x_all`` (B, L, k, Nin): the real input counts of each step's k ticks; ``w_rec`` masked.
+    Returns each member's output ``Vmem`` at the read tick, (members, B, C) — the output
+    neurons integrate linearly, so the chip's logits are their sum — and, with ``ranges``,
+    the states seen while a sequence is live (what :func:`state_ranges` reads), else None.
+    """
+    dyn = dynamics
+    n_batch, n_steps, k = x_all.shape[:3]
+    read = torch.as_tensor(np.asarray(lengths) * k + dyn.tail_ticks - 1)
+    lam, mu = 1 - 2.0 ** -dyn.dash_syn, 1 - 2.0 ** -dyn.dash_mem
+    lam_o, mu_o = 1 - 2.0 ** -dyn.dash_syn_out, 1 - 2.0 ** -dyn.dash_mem_out
+    n_hidden, n_out = w_out.shape
+    w_out_m = w_out.reshape(members, -1, n_out)
+    zeros = torch.zeros(n_batch, n_hidden, dtype=DTYPE)
+    isyn, v, h = zeros, zeros, zeros
+    isyn_o = v_o = out = torch.zeros(members, n_batch, n_out, dtype=DTYPE)
+    seen: dict[str, list] = {"h": [], "isyn": [], "vmem": [], "isyn_out": [], "vmem_out": []}
+    for t in range(n_steps * k + dyn.tail_ticks):
+        live = (t <= read)[:, None]
+        drive = h @ w_rec
+        if t < n_steps * k:
+            drive = drive + x_all[:, t // k, t % k] @ w_in
+        if members == 1:
+            pre_o = isyn_o + (h @ w_out)[None]
+        else:
+            pre_o = isyn_o + torch.einsum("bmn,mnc->mbc", h.reshape(n_batch, members, -1), w_out_m)
+        isyn_o = lam_o * pre_o
+        v_o = mu_o * v_o + isyn_o
+        pre = isyn + drive
+        isyn = lam * pre
+        v = mu * v + isyn + bias
+        if ranges:
+            pre_sum, v_sum = pre_o.sum(0), v_o.sum(0)
+            seen["isyn"].append(pre.abs()[live.expand_as(pre)])
+            seen["vmem"].append(v.clamp(min=0)[live.expand_as(v)])
+            seen["isyn_out"].append(pre_sum.abs()[live.expand_as(pre_sum)])
+            seen["vmem_out"].append(v_sum.abs()[live.expand_as(v_sum)])
+        h = v.clamp(0, MAX_HIDDEN_SPIKES)
+        v = v - h
+        if ranges:
+            seen["h"].append(h[live.expand_as(h)])
+        out = torch.where((read == t)[None, :, None], v_o, out)
+    if not ranges:
+        return out, None
+    return out, {key: torch.cat(values) for key, values in seen.items()}
 
 
 def state_ranges(model: RateXylo, data, batch_size: int = 256) -> StateRange:
@@ -274,14 +312,27 @@ def _fit(model: nn.Module, loss_fn, accuracy_fn, train, val, config: FitConfig, 
     return FitResult(best_epoch=best_epoch, best_val_accuracy=best_val, history=tuple(history))
 
 
-def _rate_loss(model, tokens, lengths, labels):
-    logits = model(tokens, lengths)
-    return nn.functional.cross_entropy(logits, labels), int((logits.argmax(1) == labels).sum())
-
-
 def _kl(logits: torch.Tensor, soft: torch.Tensor, temperature: float) -> torch.Tensor:
     log_p = nn.functional.log_softmax(logits / temperature, dim=1)
     return nn.functional.kl_div(log_p, soft, reduction="batchmean") * temperature ** 2
+
+
+def member_loss(each: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | None = None,
+                distill: float = 0.0, temperature: float = 1.0) -> tuple[torch.Tensor, int]:
+    """The float stage's loss of members' logits ``each`` (M, B, C): the mean of each member's own
+    ``(1 − λ)·CE + λ·T²·KL(soft ‖ member_T)`` (CE alone without ``soft``), and the right answers
+    of their sum. Why each its own: every member learns the whole task, so their sum on the
+    chip is an ensemble's, not one wide network's."""
+    def one(logits):
+        ce = nn.functional.cross_entropy(logits, labels)
+        return ce if soft is None else (1 - distill) * ce + distill * _kl(logits, soft, temperature)
+
+    loss = torch.stack([one(logits) for logits in each]).mean()
+    return loss, int((each.sum(0).argmax(1) == labels).sum())
+
+
+def _rate_loss(model, tokens, lengths, labels):
+    return member_loss(model(tokens, lengths, each=True), labels)
 
 
 def train_rate(model: RateXylo, train, val, config: FitConfig, log=None, teacher=None, distill: float = 0.0,
@@ -295,12 +346,9 @@ def train_rate(model: RateXylo, train, val, config: FitConfig, log=None, teacher
         return _fit(model, _rate_loss, rate_accuracy, train, val, config, log)
 
     def loss_fn(m, tokens, lengths, labels):
-        logits = m(tokens, lengths)
         with torch.no_grad():
             soft = nn.functional.softmax(teacher(tokens, lengths) / temperature, dim=1)
-        loss = (1 - distill) * nn.functional.cross_entropy(logits, labels) + distill * _kl(logits, soft,
-                                                                                            temperature)
-        return loss, int((logits.argmax(1) == labels).sum())
+        return member_loss(m(tokens, lengths, each=True), labels, soft, distill, temperature)
 
     return _fit(model, loss_fn, rate_accuracy, train, val, config, log)
 
@@ -362,14 +410,18 @@ class ChipXylo(nn.Module):
         self.p_out = latent(spec.weights_out, 127)
         self.p_bias = latent(spec.bias, self.bias_scale)
         self.p_enc = latent(spec.encoder_table, MAX_INPUT_COUNT)
+        in_mask, out_mask = get_chip(spec.chip).layout(spec.n_hidden)  # the chip's layout (IMU)
+        self.register_buffer("in_mask", torch.as_tensor(in_mask, dtype=DTYPE))
+        self.register_buffer("out_mask", torch.as_tensor(out_mask, dtype=DTYPE))
 
     def integers(self) -> dict[str, torch.Tensor]:
         """The chip's integers now (float tensors holding integers; gradients straight through)."""
         def q(p, scale, low, high):
             return ste_round((p * scale).clamp(low, high))
 
-        return {"w_in": q(self.p_in, 127, -128, 127), "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
-                "w_out": q(self.p_out, 127, -128, 127),
+        return {"w_in": q(self.p_in, 127, -128, 127) * self.in_mask,
+                "w_rec": q(self.p_rec, 127, -128, 127) * self.rec_mask,
+                "w_out": q(self.p_out, 127, -128, 127) * self.out_mask[:, None],
                 "bias": q(self.p_bias, self.bias_scale, -STATE_MAX - 1, STATE_MAX),
                 "enc": q(self.p_enc, MAX_INPUT_COUNT, 0, MAX_INPUT_COUNT)}
 
