@@ -68,15 +68,27 @@ def limits_of(chip: str | XyloChip) -> XyloLimits:
 
 
 def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
-                    n_classes: int | None = None) -> None:
+                    n_classes: int | None = None, layers: int = 1, layout_masks: bool = False,
+                    model: bool = False) -> None:
     """Refuse, before training, a run ``chip`` cannot hold; the error names the parameter and the limit.
 
     n_inputs : input channels (``proj_dim``); hidden : hidden neurons (``hidden_dim``), a
-    dense recurrent layer; n_classes : classes of the data (one output neuron each).
+    dense recurrent layer; n_classes : classes of the data (one output neuron each);
+    layers : recurrent layers (Xylo has one hidden population: one). layout_masks : the chain
+    trains with the chip's input / output layout (the feature chain does; the token chain
+    does not, so on Xylo IMU its hidden layer must fit the 128 neurons that may do both).
+    model : the sizes are a user's model's (:func:`rnn2snn.convert_model`): the error names
+    ``target`` (what the caller can change) and the model's size, with no command-line advice.
     """
     lim = limits_of(chip)
     c = lim.chip
     where = f"the {c.name} target ({c.part})"
+
+    def refuse(parameter: str, cli_head: str, model_head: str, body: str, advice: str = "") -> None:
+        if model:
+            raise ParameterLimitError("target", f"{named('target', c.name)}: the model {model_head}; {body}")
+        raise ParameterLimitError(parameter, f"{cli_head}: {body}" + (f"; {advice}" if advice else ""))
+
     if n_inputs > lim.max_inputs:
         raise ParameterLimitError("proj_dim", f"{named('proj_dim', n_inputs)}: {where} has {c.n_inputs} "
                                               f"input channels (the off-chip encoder writes at most "
@@ -85,20 +97,29 @@ def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
         raise ParameterLimitError("proj_dim", f"{named('proj_dim', n_inputs)}: the Xylo chain's encoder "
                                               f"drives all {CHAIN_INPUTS} input channels; leave --proj-dim "
                                               f"out (or give {CHAIN_INPUTS})")
+    if layers != 1:
+        refuse("layers", named("layers", layers), f"has {layers} stacked recurrent layers",
+               "Xylo has one hidden population (one recurrent layer, read by the output neurons on the "
+               "chip): convert a model with one nn.RNN layer, or use target='truenorth'")
     if hidden < 1:
         raise ParameterLimitError("hidden_dim", f"{named('hidden_dim', hidden)}: needs at least 1 hidden "
                                                 "neuron")
+    head, has = named("hidden_dim", hidden), f"has {hidden} hidden neurons"
     if hidden > c.n_hidden:
-        raise ParameterLimitError("hidden_dim", f"{named('hidden_dim', hidden)}: {where} has {c.n_hidden} "
-                                                f"hidden neurons")
+        refuse("hidden_dim", head, has, f"{where} has {c.n_hidden} hidden neurons")
     if hidden > lim.max_dense_hidden:
         why = (f"its fan-out limit is {c.max_fanout} targets a neuron" if c.max_fanout < hidden else
                f"its recurrent memory holds {c.recurrent_memory:,} (source, target) pairs, "
                f"{hidden}² = {hidden * hidden:,}")
-        raise ParameterLimitError("hidden_dim", f"{named('hidden_dim', hidden)}: the Xylo chain trains a "
-                                                f"dense recurrent layer and on {where} {why}: at most "
-                                                f"{lim.max_dense_hidden} hidden neurons")
+        refuse("hidden_dim", head, has, f"the Xylo chain trains a dense recurrent layer and on {where} "
+                                        f"{why}: at most {lim.max_dense_hidden} hidden neurons")
+    both = min(c.input_neurons, c.output_neurons)
+    if not layout_masks and hidden > both:
+        refuse("hidden_dim", head, has, f"on {where} only the first {c.input_neurons} hidden neurons may "
+                                        f"receive input and only the last {c.output_neurons} drive the "
+                                        f"outputs, and the token chain trains every neuron to do both: at "
+                                        f"most {both} hidden neurons")
     if n_classes is not None and n_classes > lim.max_classes:
-        raise ParameterLimitError("classes", f"{n_classes} classes: {where} has {c.n_outputs} output "
-                                             f"neurons, one a class (the readout is on the chip); use data "
-                                             f"with at most {c.n_outputs} classes (TREC: --labels coarse, 6)")
+        refuse("classes", f"{n_classes} classes", f"has {n_classes} classes",
+               f"{where} has {c.n_outputs} output neurons, one a class (the readout is on the chip)",
+               f"use data with at most {c.n_outputs} classes (TREC: --labels coarse, 6)")
