@@ -10,6 +10,11 @@ verified spike for spike on the TrueNorth core simulator. Afterwards:
 
     rnn2snn predict --model runs/own_model/model "What is the capital of Peru ?"
     rnn2snn verify --model runs/own_model/model
+
+``--target xylo-audio2`` (or ``xylo-imu``) converts the same model for SynSense Xylo instead
+(the Xylo chain, started from the model's weights; ``--proj 16`` keeps the model's input
+path, which must fit the chip's 16 input channels to be carried over); the program folder
+is a Xylo one (``predict``, ``verify`` with xylosim, ``export --format xylo`` read it).
 """
 
 from __future__ import annotations
@@ -34,13 +39,13 @@ POOLING = "mean"
 class QuestionRNN(nn.Module):
     """Token ids (B, L) → class scores (B, C): the mean of a ReLU RNN's states over the words."""
 
-    def __init__(self, vocab_size: int, n_classes: int):
+    def __init__(self, vocab_size: int, n_classes: int, proj: int = 48):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, 64, padding_idx=0)
-        self.proj = nn.Linear(64, 48)
+        self.proj = nn.Linear(64, proj)
         self.relu = nn.ReLU()
         self.drop = nn.Dropout(0.25)
-        self.rnn = nn.RNN(48, 16, nonlinearity="relu", batch_first=True, bias=False)
+        self.rnn = nn.RNN(proj, 16, nonlinearity="relu", batch_first=True, bias=False)
         self.out = nn.Linear(16, n_classes)
 
     def forward(self, tokens, lengths):
@@ -55,6 +60,8 @@ def main() -> None:
     parser.add_argument("--out", default="runs/own_model", help="where the program folder goes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=8, help="your own float training epochs")
+    parser.add_argument("--proj", type=int, default=48, help="your model's projection width")
+    parser.add_argument("--target", default="truenorth", choices=("truenorth", "xylo-audio2", "xylo-imu"))
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
@@ -64,7 +71,7 @@ def main() -> None:
     vocab = Vocabulary.build(train_ex.texts, min_count=2)
     train, test = encode(train_ex, vocab, classes), encode(test_ex, vocab, classes)
 
-    model = QuestionRNN(len(vocab), len(classes))
+    model = QuestionRNN(len(vocab), len(classes), args.proj)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     tokens, lengths, labels = map(torch.from_numpy, (train.tokens, train.lengths, train.labels))
     gen = torch.Generator().manual_seed(args.seed)
@@ -81,6 +88,8 @@ def main() -> None:
         float_acc = float((model(torch.from_numpy(test.tokens), torch.from_numpy(test.lengths))
                            .argmax(1).numpy() == test.labels).mean())
     print(f"your float model: test {float_acc:.3f}")
+    if args.target != "truenorth":
+        return xylo(args, model, train, test, classes, vocab, float_acc, start)
 
     result = rnn2snn.convert_model(
         model, (train.tokens, train.lengths, train.labels), (test.tokens, test.lengths, test.labels),
@@ -101,6 +110,36 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
     assert np.isfinite(out["spiking"])
+
+
+def xylo(args, model, train, test, classes, vocab, float_acc, start) -> None:
+    """The same model converted for a Xylo chip; xylosim on the test set where it is installed."""
+    from rnn2snn.targets.xylo.convert import rasters
+    from rnn2snn.targets.xylo.method import XyloSettings
+    from rnn2snn.targets.xylo.model import save_xylo_model
+
+    result = rnn2snn.convert_model(
+        model, (train.tokens, train.lengths, train.labels), (test.tokens, test.lengths, test.labels),
+        pooling=POOLING, classes=classes, vocab=vocab, config=rnn2snn.PipelineConfig(seed=args.seed),
+        target=args.target, settings=XyloSettings(seed=args.seed), progress=False)
+    model_dir = save_xylo_model(result.model, Path(args.out) / "model")
+    out = {"target": args.target, "proj": args.proj, "float_before_rnn2snn": float_acc,
+           "stages": {s.name: {"val": s.val, "test": s.test} for s in result.stages},
+           "carried": list(result.start.carried), "not_carried": list(result.start.not_carried),
+           "warnings": [w.message for w in result.warnings], "model_dir": str(model_dir)}
+    from rnn2snn.targets.xylo.xylosim_run import XylosimUnavailableError, compare_with_xylosim
+
+    try:
+        counts, _ = rasters(result.spec, test.tokens, test.lengths, result.model.tail_ticks)
+        comparison = compare_with_xylosim(result.spec, counts)
+        out["xylosim"] = {"questions": comparison.examples, "mismatches": comparison.total_mismatches,
+                          "values_compared": sum(comparison.compared.values())}
+    except XylosimUnavailableError as exc:  # the figures stand without it
+        out["xylosim"] = f"not run: {exc}"
+    out["seconds"] = round(time.perf_counter() - start, 1)
+    print(json.dumps(out, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -103,8 +103,15 @@ class RunWarning:
         return asdict(self)
 
 
-def validation_warning(labels: np.ndarray, classes: list[str], source: str) -> RunWarning | None:
-    """A warning when the validation split is too small to choose on (see the module's rule)."""
+#: The choices a TrueNorth-class run makes on validation (named when the split is small).
+PIPELINE_CHOICES = ("the epoch kept by every retraining stage, the input schedule, the spiking "
+                    "fine-tune's epoch and the remedies of the loss guard")
+
+
+def validation_warning(labels: np.ndarray, classes: list[str], source: str,
+                       choices: str = PIPELINE_CHOICES) -> RunWarning | None:
+    """A warning when the validation split is too small to choose on (see the module's rule);
+    ``choices``: what the run chooses on it."""
     labels = np.asarray(labels)
     per_class = np.bincount(labels, minlength=len(classes))[: len(classes)] if labels.size else \
         np.zeros(len(classes), dtype=int)
@@ -113,10 +120,8 @@ def validation_warning(labels: np.ndarray, classes: list[str], source: str) -> R
         return None
     message = (f"validation ({source}) has {labels.size} examples, {int(per_class[fewest])} of class "
                f"{classes[fewest]!r}; the rule is ≥ {MIN_VAL_EXAMPLES} examples and ≥ "
-               f"{MIN_VAL_PER_CLASS} of every class. The choices resting on it: the epoch kept by "
-               "every retraining stage, the input schedule, the spiking fine-tune's epoch and the "
-               "remedies of the loss guard. Give more training data, a larger val_fraction, or "
-               "val_data")
+               f"{MIN_VAL_PER_CLASS} of every class. The choices resting on it: {choices}. Give more "
+               "training data, a larger val_fraction, or val_data")
     return RunWarning("small_validation", message)
 
 
@@ -164,17 +169,39 @@ def conversion_warning(val_integer: float, val_before_ft: float, val_after: floa
                       diagnosis, ADVICE["spiking"])
 
 
+def _step_losses(rows) -> str:
+    """``name +points`` lost by each step of ``rows`` ((stage name, validation accuracy) in order)."""
+    return ", ".join(f"{stage_label(b)} {drop_points(va, vb):+.1f}"
+                     for (_, va), (b, vb) in zip(rows, rows[1:], strict=False))
+
+
 def overall_warning(stages) -> RunWarning:
     """First row → spiking lost more than DROP_POINTS although no single step did: the steps' shares."""
     first, last = stages[0], stages[-1]
-    steps = ", ".join(f"{stage_label(b.name)} {drop_points(a.val_accuracy, b.val_accuracy):+.1f}"
-                      for a, b in zip(stages, stages[1:], strict=False))
+    steps = _step_losses([(s.name, s.val_accuracy) for s in stages])
     message = (f"{first.name} → spiking: validation accuracy {first.val_accuracy:.3f} → "
                f"{last.val_accuracy:.3f} ({_lost(first.val_accuracy, last.val_accuracy)}, no single "
                f"step over {DROP_POINTS:g}); points lost by each step: {steps}. "
                "You can change: " + "; ".join(ADVICE["activities"][:1] + ADVICE["spiking"][:3]))
     return RunWarning("accuracy_drop", message, "spiking", first.val_accuracy, last.val_accuracy,
                       advice=ADVICE["activities"][:1] + ADVICE["spiking"][:3])
+
+
+def chain_warning(rows, advice: dict[str, tuple[str, ...]]) -> RunWarning | None:
+    """For a chain without remedies (Xylo): the first row → the last lost more than DROP_POINTS on
+    validation; the warning names the step that lost most (``stage``), each step's share, and
+    ``advice[stage]``. ``rows``: (stage name, validation accuracy) in order. None within DROP_POINTS."""
+    (first, v0), (last, v1) = rows[0], rows[-1]
+    if not needs_remedy(v0, v1):
+        return None
+    pairs = list(zip(rows, rows[1:], strict=False))
+    (_, va), (worst, vb) = max(pairs, key=lambda p: drop_points(p[0][1], p[1][1]))
+    hint = advice.get(worst, ())
+    message = (f"{first} → {last}: validation accuracy {v0:.3f} → {v1:.3f} ({_lost(v0, v1)}); most of it "
+               f"at {stage_label(worst)} ({drop_points(va, vb):.1f} points); points lost by each step: "
+               f"{_step_losses(rows)}. No remedy is tried"
+               + (". You can change: " + "; ".join(hint) if hint else ""))
+    return RunWarning("accuracy_drop", message, worst, v0, v1, advice=hint)
 
 
 def needs_remedy(reference: float, value: float) -> bool:

@@ -27,6 +27,7 @@ from rnn2snn.checks.rules import (
     check_core_budget,
     check_extensions,
     check_pipeline_config,
+    check_settings,
     check_spiking_config,
     check_train_config,
     config_warnings,
@@ -36,5 +37,5 @@ from rnn2snn.checks.rules import (
 
 __all__ = ["PIPELINE_RULES", "SEED_LIMIT", "UNKNOWN_WARN_SHARE", "ParameterError", "ParameterLimitError",
            "Rule", "check_core_budget", "check_data", "check_extensions", "check_output_dir",
-           "check_pipeline_config", "check_readable_file", "check_spiking_config", "check_train_config",
-           "config_warnings", "core_plan", "cores_message", "with_flags"]
+           "check_pipeline_config", "check_readable_file", "check_settings", "check_spiking_config",
+           "check_train_config", "config_warnings", "core_plan", "cores_message", "with_flags"]

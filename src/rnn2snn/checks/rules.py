@@ -202,6 +202,12 @@ PIPELINE_RULES: tuple[Rule, ...] = (
 )
 
 
+def check_settings(config) -> None:
+    """The ``settings`` rule alone (seed, sizes ≥ 1, rates, names): what a chain with limits of its
+    own (Xylo) shares with the pipeline."""
+    _settings(config, None, TRUENORTH)
+
+
 def check_pipeline_config(config, model=None, limits: TargetConstraints = TRUENORTH) -> None:
     """Refuse a ``PipelineConfig`` the pipeline or the target cannot run, before any work:
     every rule of :data:`PIPELINE_RULES`, in order.

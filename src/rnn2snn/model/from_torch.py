@@ -133,7 +133,8 @@ def _call_order(model: nn.Module, example, where: str) -> tuple[list[tuple[str, 
 
 
 def read_torch_model(model: nn.Module, pooling: str, example=None,
-                     where: str = "the example", limits: TargetConstraints = TRUENORTH) -> ElmanClassifier:
+                     where: str = "the example",
+                     limits: TargetConstraints | None = TRUENORTH) -> ElmanClassifier:
     """An :class:`ElmanClassifier` holding the weights of ``model`` (which is not changed).
 
     ``example``: ``(inputs, lengths)`` tensors the model can be called with (module
@@ -189,7 +190,7 @@ ORDER_NOTE = (" (modules are read in registration order here; if forward calls t
 
 
 def _read(model: nn.Module, pooling: str, leaves, order_note: bool,
-          limits: TargetConstraints) -> ElmanClassifier:
+          limits: TargetConstraints | None) -> ElmanClassifier:
     note = ORDER_NOTE if order_note else ""
     embedding = proj = readout = None
     rnns: list[tuple[str, nn.RNN]] = []
@@ -269,7 +270,8 @@ def _read(model: nn.Module, pooling: str, leaves, order_note: bool,
     else:
         first = proj.in_features if proj is not None else layers[0][0].shape[1]
         feat = {"vocab_size": 0, "n_features": first}
-    _check_stack_fits(dims, limits)
+    if limits is not None:
+        _check_stack_fits(dims, limits)
     config = ElmanConfig(
         n_classes=readout.out_features, proj_dim=proj.out_features if proj is not None else 0,
         hidden_dim=dims[0], upper_dims=tuple(dims[1:]), readout=pooling, dropout=dropout,

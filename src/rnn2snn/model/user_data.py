@@ -79,10 +79,15 @@ def _enough(name: str, data: Sequences, least: int) -> None:
 
 def check_user_inputs(model: torch.nn.Module, train_data, test_data, *, pooling: str, val_data=None,
                       classes=None, vocab=None, config: PipelineConfig = PipelineConfig(),
-                      limits: TargetConstraints = TRUENORTH) -> UserInputs:
+                      limits: TargetConstraints | None = TRUENORTH) -> UserInputs:
     """Read ``model`` and check it with the data (module docstring) against the target's
-    ``limits``; raise before any training."""
-    from rnn2snn.checks import check_pipeline_config
+    ``limits``; raise before any training.
+
+    ``limits=None``: a chain with limits of its own (Xylo) checks the model's sizes itself;
+    here only the settings every chain reads (seed, val_fraction, …:
+    :func:`~rnn2snn.checks.rules.check_settings`) are checked, not the TrueNorth-class cores.
+    """
+    from rnn2snn.checks import check_pipeline_config, check_settings
 
     if not isinstance(model, torch.nn.Module):
         raise UnsupportedModelError(f"expected a torch.nn.Module, got {type(model).__name__}")
@@ -130,7 +135,10 @@ def check_user_inputs(model: torch.nn.Module, train_data, test_data, *, pooling:
     c = ours.config
     run_config = replace(config, readout=pooling, dropout=c.dropout, hidden_dim=c.hidden_dim,
                          proj_dim=c.proj_dim, embed_dim=c.embed_dim if c.tokens else config.embed_dim)
-    check_pipeline_config(replace(run_config, proj_dim=c.proj_dim or 1), c, limits)  # c: cores of this model
+    if limits is None:
+        check_settings(replace(run_config, proj_dim=c.proj_dim or 1))
+    else:
+        check_pipeline_config(replace(run_config, proj_dim=c.proj_dim or 1), c, limits)  # c: its cores
     if val_seq is None:
         fit_idx, val_idx = stratified_split(list(train_seq.labels), config.val_fraction, config.seed)
         if len(val_idx) == 0:

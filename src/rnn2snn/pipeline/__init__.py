@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -29,8 +30,12 @@ from rnn2snn.pipeline.ensemble import ensemble_result
 from rnn2snn.pipeline.measure import conversion_summary, evaluate_program
 from rnn2snn.pipeline.method import CONSTRAINT_STEPS, ConstraintStep, constrain_and_convert, stage_logger
 from rnn2snn.pipeline.result import MODEL_STAGES, STAGES, PipelineResult, StageResult
-from rnn2snn.targets import constraints_of
+from rnn2snn.targets import TARGETS, constraints_of, runs_pipeline
 from rnn2snn.threads import fixed_threads
+
+if TYPE_CHECKING:
+    from rnn2snn.pipeline.xylo_model import XyloModelResult
+    from rnn2snn.targets.xylo.method import XyloSettings
 
 __all__ = ["CONSTRAINT_STEPS", "MODEL_STAGES", "STAGES", "ConstraintStep", "PipelineConfig", "PipelineResult",
            "StageResult", "constrain_and_convert", "conversion_summary", "convert_model", "evaluate_program",
@@ -115,7 +120,8 @@ def _check(config: PipelineConfig) -> None:
 def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str,
                   val_data=None, classes=None, vocab=None,
                   config: PipelineConfig = PipelineConfig(), progress: bool = True,
-                  log=None, target: str | None = None) -> PipelineResult:
+                  log=None, target: str | None = None,
+                  settings: XyloSettings | None = None) -> PipelineResult | XyloModelResult:
     """Train-and-constrain a user's own ``torch.nn`` recurrent classifier and convert it.
 
     model : a plain torch model of the supported family (see
@@ -131,6 +137,14 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
     config : training, constraint and spiking settings (its sizes are the model's).
     target : the target to convert for (:data:`rnn2snn.targets.TARGETS`; default
         ``config.target``): its constraints bound the stages, its neuron sets the timing.
+        ``"xylo-audio2"`` / ``"xylo-imu"`` run the Xylo chain instead
+        (:mod:`rnn2snn.pipeline.xylo_model`): ``config`` then gives only the validation split
+        (``seed``, ``val_fraction``), ``settings`` (a
+        :class:`~rnn2snn.targets.xylo.method.XyloSettings`; its ``hidden`` is the model's) the
+        chain's training, and the result is a
+        :class:`~rnn2snn.pipeline.xylo_model.XyloModelResult` (stages ``given``, ``float``,
+        ``quantised``, ``spiking_before_finetune``, ``spiking``; ``result.model`` saved with
+        :func:`rnn2snn.targets.xylo.model.save_xylo_model`).
 
     progress, log : progress bars and stage lines (``log``, default ``print``) when
         ``progress``; ``progress=False`` prints nothing.
@@ -142,6 +156,19 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
     """
     from rnn2snn.model.user_data import check_user_inputs
 
+    name = target if target is not None else config.target
+    if name in TARGETS and not runs_pipeline(name):
+        from rnn2snn.pipeline.xylo_model import convert_model_for_xylo
+
+        return convert_model_for_xylo(model, train_data, test_data, pooling=pooling, target=name,
+                                      val_data=val_data, classes=classes, vocab=vocab,
+                                      config=replace(config, target=name), settings=settings,
+                                      progress=progress, log=log)
+    if settings is not None:
+        from rnn2snn.checks import ParameterError
+
+        raise ParameterError("settings", f"settings: the Xylo chain's (target='xylo-audio2' or 'xylo-imu'); "
+                                         f"target={name!r} trains with config")
     start = time.perf_counter()
     # refuse an unsupported model or bad data before any work (rnn2snn.model.user_data)
     if target is not None:

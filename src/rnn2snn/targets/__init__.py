@@ -50,7 +50,8 @@ def constraints_of(config) -> TargetConstraints:
     target = get_target(name)
     if target.program_type is not SpikingProgram:
         raise ParameterError("target", f"target={name!r}: {name} has its own train-and-constrain chain "
-                                       f"(rnn2snn reproduce --target {name}, or "
+                                       f"(rnn2snn reproduce --target {name}, rnn2snn.convert_model("
+                                       f"..., target={name!r}), or "
                                        f"rnn2snn.targets.xylo.method.convert_for_xylo); this pipeline "
                                        f"converts for {', '.join(t for t in TARGETS if runs_pipeline(t))}")
     return target.constraints

@@ -468,6 +468,7 @@ def convert_features_for_xylo(
     chip: str = "xylo-imu",
     settings: XyloSettings = XyloSettings(),
     log=None,
+    start=None,
 ) -> XyloConversion:
     """:func:`~rnn2snn.targets.xylo.method.convert_for_xylo` for feature frames: the same stages, one chain.
 
@@ -480,7 +481,9 @@ def convert_features_for_xylo(
     ``hidden / members`` neurons side by side (block-diagonal recurrence, one shared
     encoder), each trained on its own loss in the float stage, their output ``Vmem`` summed
     by the output neurons: an ensemble on one chip, for less variance from a training set
-    of a few hundred sequences.
+    of a few hundred sequences. ``start``: called with the fresh :class:`RateFeatureXylo`
+    before it trains, to set its weights (a user's model: :mod:`rnn2snn.targets.xylo.start`);
+    None: the random start.
     """
     chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes), settings.members)
     noise, l2, members = settings.noise, settings.l2, settings.members
@@ -517,6 +520,8 @@ def convert_features_for_xylo(
         noise=noise,
         members=members,
     )
+    if start is not None:
+        start(rate)
     # every epoch runs (patience = epochs): the score's best epoch is kept
     fit_float = _fit(
         rate,

@@ -69,7 +69,7 @@ def limits_of(chip: str | XyloChip) -> XyloLimits:
 
 def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
                     n_classes: int | None = None, members: int = 1, fanout: int | None = None,
-                    hidden_param: str = "hidden_dim") -> None:
+                    layers: int = 1, hidden_param: str = "hidden_dim", model: bool = False) -> None:
     """Refuse, before training, a run ``chip`` cannot hold; the error names the parameter and the limit.
 
     n_inputs : input channels (``proj_dim``); hidden : hidden neurons (``hidden_param``, the
@@ -78,11 +78,19 @@ def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
     ``hidden / members`` neurons); fanout : recurrent targets a neuron, if fewer than a
     member's neurons (a sparse layer: :func:`~rnn2snn.targets.xylo.convert.recurrent_mask`
     keeps it within the fan-out and the memory); n_classes : classes of the data (one output
-    neuron each).
+    neuron each); layers : recurrent layers (Xylo has one hidden population: one). model :
+    the sizes are a user's model's (:func:`rnn2snn.convert_model`): the error names
+    ``target`` (what the caller can change) and the model's size, with no command-line advice.
     """
     lim = limits_of(chip)
     c = lim.chip
     where = f"the {c.name} target ({c.part})"
+
+    def refuse(parameter: str, cli_head: str, model_head: str, body: str, advice: str = "") -> None:
+        if model:
+            raise ParameterLimitError("target", f"{named('target', c.name)}: the model {model_head}; {body}")
+        raise ParameterLimitError(parameter, f"{cli_head}: {body}" + (f"; {advice}" if advice else ""))
+
     if n_inputs > lim.max_inputs:
         raise ParameterLimitError("proj_dim", f"{named('proj_dim', n_inputs)}: {where} has {c.n_inputs} "
                                               f"input channels (the off-chip encoder writes at most "
@@ -91,14 +99,18 @@ def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
         raise ParameterLimitError("proj_dim", f"{named('proj_dim', n_inputs)}: the Xylo chain's encoder "
                                               f"drives all {CHAIN_INPUTS} input channels; leave --proj-dim "
                                               f"out (or give {CHAIN_INPUTS})")
-    given = named(hidden_param, hidden)
+    if layers != 1:
+        refuse("layers", named("layers", layers), f"has {layers} stacked recurrent layers",
+               "Xylo has one hidden population (one recurrent layer, read by the output neurons on the "
+               "chip): convert a model with one nn.RNN layer, or use target='truenorth'")
+    head, has = named(hidden_param, hidden), f"has {hidden} hidden neurons"
     if hidden < 1:
-        raise ParameterLimitError(hidden_param, f"{given}: needs at least 1 hidden neuron")
+        raise ParameterLimitError(hidden_param, f"{head}: needs at least 1 hidden neuron")
     if members < 1 or hidden % members:
         raise ParameterLimitError("members", f"{named('members', members)}: must be ≥ 1 and divide "
-                                             f"{given} (each member has as many neurons)")
+                                             f"{head} (each member has as many neurons)")
     if hidden > c.n_hidden:
-        raise ParameterLimitError(hidden_param, f"{given}: {where} has {c.n_hidden} hidden neurons")
+        refuse(hidden_param, head, has, f"{where} has {c.n_hidden} hidden neurons")
     block = hidden // members
     pairs = members * block * block
     sparse = fanout is not None and fanout < block
@@ -109,10 +121,10 @@ def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
                   f"{members} × {block}² = {pairs:,}"))
         whole = ("a dense recurrent layer" if members == 1 else
                  f"{members} dense recurrent layers of {block} neurons side by side")
-        raise ParameterLimitError(hidden_param, f"{given}: the Xylo chain trains {whole} and on {where} "
-                                                f"{why}: at most {lim.max_dense_hidden} neurons a "
-                                                f"{'layer' if members == 1 else 'member'}")
+        refuse(hidden_param, head, has, f"the Xylo chain trains {whole} and on {where} {why}: at most "
+                                        f"{lim.max_dense_hidden} neurons a "
+                                        f"{'layer' if members == 1 else 'member'}")
     if n_classes is not None and n_classes > lim.max_classes:
-        raise ParameterLimitError("classes", f"{n_classes} classes: {where} has {c.n_outputs} output "
-                                             f"neurons, one a class (the readout is on the chip); use data "
-                                             f"with at most {c.n_outputs} classes (TREC: --labels coarse, 6)")
+        refuse("classes", f"{n_classes} classes", f"has {n_classes} classes",
+               f"{where} has {c.n_outputs} output neurons, one a class (the readout is on the chip)",
+               f"use data with at most {c.n_outputs} classes (TREC: --labels coarse, 6)")

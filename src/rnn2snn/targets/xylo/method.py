@@ -141,12 +141,14 @@ class XyloConversion:
 
 
 def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], chip: str = "xylo-audio2",
-                     settings: XyloSettings = XyloSettings(), log=None) -> XyloConversion:
+                     settings: XyloSettings = XyloSettings(), log=None, start=None) -> XyloConversion:
     """Train a rate model of ``chip``'s neuron on ``fit``, convert it, fine-tune it on the chip's tick.
 
     Stages: ``float`` (the rate model), ``quantised`` (the spec's integers back in the rate
     model), ``spiking_before_finetune`` (the spec on the chip's tick, on-chip readout),
     ``spiking`` (after the fine-tune). ``test`` may be None (then only validation is measured).
+    ``start``: called with the fresh :class:`RateXylo` before it trains, to set its weights (a
+    user's model: :mod:`rnn2snn.targets.xylo.start`); None: the random start.
     """
     check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes),
                     members=settings.members, fanout=settings.fanout, hidden_param="settings.hidden")
@@ -178,6 +180,8 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
                     dropout=settings.dropout, vectors=settings.vectors, tune_vectors=settings.tune_vectors,
                     members=settings.members, chip=chip)
     mask = rate.rec_mask.numpy() != 0
+    if start is not None:
+        start(rate)
     fit_float = train_rate(rate, fit, val,
                            FitConfig(epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
                                      patience=settings.patience, weight_decay=settings.weight_decay),
