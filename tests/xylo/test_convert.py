@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -353,3 +354,19 @@ def test_several_teacher_cnns_are_averaged():
     second = _train_teacher(data, data, 13, 3, XyloSettings(teacher_maps=4, teacher_epochs=1, seed=1000))
     logits = [t(data.tokens, data.lengths) for t in (one, two, second)]
     assert torch.allclose(logits[1], (logits[0] + logits[2]) / 2)
+
+
+def test_settings_and_token_ids_the_chain_cannot_run_are_refused_before_training(monkeypatch):
+    import rnn2snn.targets.xylo.method as method
+    from rnn2snn.checks import ParameterError
+
+    monkeypatch.setattr(method, "train_rate", lambda *a, **k: pytest.fail("trained before refusing"))
+    data = _data(3)  # token ids 1..11
+    for settings, words in ((method.XyloSettings(target_counts=()), "settings.target_counts=()"),
+                            (method.XyloSettings(fanout=0), "settings.fanout=0: must be a whole number ≥ 1"),
+                            (method.XyloSettings(dropout=1.0), "settings.dropout=1.0"),
+                            (method.XyloSettings(ft_distill=2.0), "settings.ft_distill=2.0")):
+        with pytest.raises(ParameterError, match=re.escape(words)):
+            method.convert_for_xylo(data, data, None, 12, ("a", "b", "c"), "xylo-audio2", settings)
+    with pytest.raises(ParameterError, match=r"n_tokens=8: fit holds token id 11; ids must lie in 0…7"):
+        method.convert_for_xylo(data, data, None, 8, ("a", "b", "c"), "xylo-audio2", method.XyloSettings())

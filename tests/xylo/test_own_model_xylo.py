@@ -247,6 +247,47 @@ def test_settings_of_the_other_chain_are_refused(no_training):
                               settings=XyloSettings(hidden=5), progress=False)
 
 
+def test_more_refusals_before_training(no_training):
+    """A misspelt target is named even with settings; config's TrueNorth-only fields and settings
+    the chain cannot run are refused, each naming the field."""
+    model, data = Tokens(), (token_data(40, 0), token_data(10, 1))
+    with pytest.raises(ParameterError, match="target must be one of .*got 'xylo-audio3'"):
+        rnn2snn.convert_model(model, *data, pooling="last", target="xylo-audio3", settings=QUICK,
+                              progress=False)
+    for field, value in (("dropout", 0.7), ("readout", "max"), ("min_count", 5)):
+        with pytest.raises(ParameterError, match=f"config.{field}: a setting of the TrueNorth-class chain"):
+            rnn2snn.convert_model(model, *data, pooling="last", target="xylo-imu", progress=False,
+                                  config=PipelineConfig(**{field: value}))
+    for bad, words in ((XyloSettings(target_counts=()), "settings.target_counts=(): give at least one"),
+                       (XyloSettings(target_counts=(-1.0,)), "settings.target_counts=(-1.0,)"),
+                       (XyloSettings(lr=-1.0), "settings.lr=-1.0: must be > 0"),
+                       (XyloSettings(members=5), "settings.members=5: must be ≥ 1 and divide the "
+                                                 "model's 12")):
+        with pytest.raises(ParameterError, match=words.replace("(", r"\(").replace(")", r"\)")):
+            rnn2snn.convert_model(model, *data, pooling="last", target="xylo-audio2", settings=bad,
+                                  progress=False)
+
+
+def test_members_split_a_wide_model_and_say_what_of_w_hh_they_drop():
+    """128 neurons on Audio 2 (fan-out 64): refused dense, accepted as 2 members of 64; the
+    recurrent weights between the members are reported as not carried."""
+    torch.manual_seed(0)
+    train, test = token_data(60, 0), token_data(20, 1)
+    model = Tokens(hidden=128)
+    with pytest.raises(ParameterLimitError, match="fan-out limit is 64"):
+        rnn2snn.convert_model(model, train, test, pooling="last", target="xylo-audio2", settings=QUICK,
+                              progress=False)
+    two = XyloSettings(members=2, epochs=1, ft_epochs=1, target_counts=(8.0,))
+    result = rnn2snn.convert_model(model, train, test, pooling="last", target="xylo-audio2", settings=two,
+                                   progress=False)
+    w = result.spec.weights_rec[:, :, 0]
+    assert not w[:64, 64:].any() and not w[64:, :64].any()
+    lost = int(np.count_nonzero(model.rnn.weight_hh_l0.detach().numpy()[:64, 64:])) * 2
+    (line,) = [x for x in result.start.not_carried if x.startswith("W_hh between the 2 members")]
+    assert f"{lost} of the model's 16384 non-zero" in line
+    assert any(x.startswith("pooling='last'") for x in result.start.not_carried)
+
+
 def test_a_result_worse_than_given_is_a_warning_naming_the_step():
     """No training at all (0 epochs) after the model: the chip's neuron loses, and says where."""
     torch.manual_seed(0)

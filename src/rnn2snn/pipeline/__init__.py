@@ -167,6 +167,8 @@ def convert_model(model: torch.nn.Module, train_data, test_data, *, pooling: str
     if settings is not None:
         from rnn2snn.checks import ParameterError
 
+        constraints_of(replace(config, target=name))  # a misspelt target is named first
+
         raise ParameterError("settings", f"settings: the Xylo chain's (target='xylo-audio2' or 'xylo-imu'); "
                                          f"target={name!r} trains with config")
     start = time.perf_counter()

@@ -25,18 +25,26 @@ from rnn2snn.config import PipelineConfig
 from rnn2snn.guard import RunWarning, chain_warning, validation_warning
 from rnn2snn.model.elman import ElmanClassifier
 from rnn2snn.pipeline.method import stage_logger
+from rnn2snn.targets.xylo.chips import get_chip
 from rnn2snn.targets.xylo.features import FeatureSet, convert_features_for_xylo
 from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
-from rnn2snn.targets.xylo.method import XyloConversion, XyloSettings, XyloStage, convert_for_xylo
+from rnn2snn.targets.xylo.method import (
+    XyloConversion,
+    XyloSettings,
+    XyloStage,
+    check_settings,
+    convert_for_xylo,
+)
 from rnn2snn.targets.xylo.model import XyloModel
 from rnn2snn.targets.xylo.spec import XyloSpec
 from rnn2snn.targets.xylo.start import ElmanWeights, StartReport, feature_start, token_start
 from rnn2snn.threads import fixed_threads
 
-#: The settings of ``config`` a Xylo conversion reads (the validation split); the sizes are the
-#: model's, as on TrueNorth. Any other field is the TrueNorth-class chain's and is refused if set.
+#: The settings of ``config`` a Xylo conversion reads (the validation split); the sizes are read
+#: from the model, as on TrueNorth (``CONFIG_SIZES``, not refused). Any other field is the
+#: TrueNorth-class chain's and is refused if set.
 CONFIG_READ = ("seed", "val_fraction", "target")
-CONFIG_UNUSED = ("embed_dim", "proj_dim", "hidden_dim", "readout", "dropout", "min_count")
+CONFIG_SIZES = ("embed_dim", "proj_dim", "hidden_dim")
 
 #: What to change when a Xylo stage loses accuracy (the warning names the stage).
 XYLO_ADVICE = {
@@ -99,7 +107,7 @@ class XyloModelResult:
 def _check_config(config: PipelineConfig, name: str) -> None:
     default = PipelineConfig()
     for f in fields(PipelineConfig):
-        if f.name in CONFIG_READ or f.name in CONFIG_UNUSED:
+        if f.name in CONFIG_READ or f.name in CONFIG_SIZES:
             continue
         if getattr(config, f.name) != getattr(default, f.name):
             raise ParameterError(f"config.{f.name}", f"config.{f.name}: a setting of the TrueNorth-class "
@@ -128,6 +136,31 @@ def _settings(settings: XyloSettings | None, model: ElmanClassifier) -> XyloSett
     if c.tokens:
         settings = replace(settings, vectors=model.embedding.weight.detach().double().numpy().copy())
     return settings
+
+
+def _dropped_by_the_chip(weights: ElmanWeights, settings: XyloSettings, target: str,
+                         pooling: str) -> tuple[str, ...]:
+    """What of the model the chain's own structure sets aside, beyond what the start could not
+    carry: recurrent pairs between members, the IMU's input / output layout, the pooling."""
+    lines = []
+    hidden = weights.w_hh.shape[0]
+    if settings.members > 1:
+        block = np.arange(hidden) // (hidden // settings.members)
+        between = block[:, None] != block[None, :]
+        lost = int(np.count_nonzero(weights.w_hh[between]))
+        lines.append(f"W_hh between the {settings.members} members (settings.members: block-diagonal "
+                     f"recurrence): {lost} of the model's {int(np.count_nonzero(weights.w_hh))} non-zero "
+                     f"recurrent weights start at 0")
+    takes_input, drives_output = get_chip(target).layout(hidden)
+    if not takes_input.all() or not drives_output.all():
+        lines.append(f"the {target} layout: W_ih into hidden neurons {int(takes_input.sum())}–{hidden - 1} "
+                     f"and the readout from neurons 0–{int((~drives_output).sum()) - 1} are held at 0 "
+                     f"(only the first {int(takes_input.sum())} take input, the last "
+                     f"{int(drives_output.sum())} drive outputs)")
+    if pooling != "mean":
+        lines.append(f"pooling={pooling!r}: the chip's output neurons sum every tick (a mean times the "
+                     f"length); the float stage retrains the readout to that")
+    return tuple(lines)
 
 
 def _batches(data, batch_size: int = 256):
@@ -210,9 +243,9 @@ def convert_model_for_xylo(model: torch.nn.Module, train_data, test_data, *, poo
                              classes=classes, vocab=vocab, config=config, limits=None)
     ours, fit, val, test = user.model, user.fit, user.val, user.test
     c = ours.config
+    settings = check_settings(_settings(settings, ours))
     check_run_sizes(target, n_inputs=CHAIN_INPUTS, hidden=c.hidden_dim, n_classes=c.n_classes,
-                    layers=c.n_layers, model=True)
-    settings = _settings(settings, ours)
+                    layers=c.n_layers, members=settings.members, model=True)
     names = tuple(user.classes) if user.classes is not None else tuple(str(i) for i in range(c.n_classes))
     say = stage_logger(progress, log)
     say(f"{target}: {len(fit)} fit, {len(val)} validation, {len(test)} test sequences; "
@@ -247,6 +280,8 @@ def convert_model_for_xylo(model: torch.nn.Module, train_data, test_data, *, poo
                 say(f"  carried: {line}")
             conversion = convert_features_for_xylo(fit_f, val_f, test_f, c.n_features, names, target,
                                                    settings, log=say, start=start)
+    report = replace(report, not_carried=report.not_carried + _dropped_by_the_chip(weights, settings, target,
+                                                                                  pooling))
     rows = [(s.name, s.val) for s in (given, *conversion.stages)]
     warn(chain_warning(rows, XYLO_ADVICE))
     tokens = None if user.vocab is None else tuple(getattr(user.vocab, "tokens", user.vocab))

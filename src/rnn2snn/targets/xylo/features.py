@@ -34,7 +34,7 @@ from rnn2snn.errors import HardwareLimitError
 from rnn2snn.targets.xylo.chips import XyloChip, get_chip
 from rnn2snn.targets.xylo.convert import FloatXylo, Scales, XyloDynamics, _int8, choose_scales
 from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
-from rnn2snn.targets.xylo.method import ScaleTrial, XyloConversion, XyloSettings, XyloStage
+from rnn2snn.targets.xylo.method import ScaleTrial, XyloConversion, XyloSettings, XyloStage, check_settings
 from rnn2snn.targets.xylo.neuron import MAX_INPUT_COUNT, STATE_MAX
 from rnn2snn.targets.xylo.simulate import classify, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, encode_features, validate
@@ -485,11 +485,9 @@ def convert_features_for_xylo(
     before it trains, to set its weights (a user's model: :mod:`rnn2snn.targets.xylo.start`);
     None: the random start.
     """
+    check_settings(settings)
     chip_ = check_feature_limits(chip, n_features, settings.hidden, len(classes), settings.members)
     noise, l2, members = settings.noise, settings.l2, settings.members
-    for name, value in (("settings.noise", noise), ("settings.l2", l2)):
-        if not value >= 0:
-            raise HardwareLimitError(f"{name} = {value} must be >= 0")
     if fit.features.shape[2] != n_features:
         raise HardwareLimitError(
             f"n_features = {n_features} but the fit set's frames have {fit.features.shape[2]} features"

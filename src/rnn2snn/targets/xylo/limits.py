@@ -107,8 +107,9 @@ def check_run_sizes(chip: str | XyloChip, *, n_inputs: int, hidden: int,
     if hidden < 1:
         raise ParameterLimitError(hidden_param, f"{head}: needs at least 1 hidden neuron")
     if members < 1 or hidden % members:
-        raise ParameterLimitError("members", f"{named('members', members)}: must be ≥ 1 and divide "
-                                             f"{head} (each member has as many neurons)")
+        of = f"the model's {hidden} hidden neurons" if model else head
+        raise ParameterLimitError("members", f"{'settings.' if model else ''}{named('members', members)}: "
+                                             f"must be ≥ 1 and divide {of} (each member has as many neurons)")
     if hidden > c.n_hidden:
         refuse(hidden_param, head, has, f"{where} has {c.n_hidden} hidden neurons")
     block = hidden // members

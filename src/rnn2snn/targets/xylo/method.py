@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rnn2snn.checks.params import ParameterError
 from rnn2snn.config import member_seed
 from rnn2snn.targets.xylo.convert import (
     Scales,
@@ -90,6 +91,35 @@ class XyloSettings:
     l2: float = 0.0
 
 
+def check_settings(settings: XyloSettings) -> XyloSettings:
+    """``settings`` if the chain can run them, else a :class:`ParameterError` naming the field;
+    called before any work (an empty ``target_counts`` would otherwise fail after the float stage)."""
+    def refuse(name: str, why: str):
+        raise ParameterError(f"settings.{name}", f"settings.{name}={getattr(settings, name)!r}: {why}")
+
+    for name in ("hidden", "fanout", "members", "teachers", "epochs", "ft_epochs", "patience", "ft_patience",
+                 "teacher_epochs", "teacher_maps"):
+        value = getattr(settings, name)
+        least = 0 if name in ("epochs", "ft_epochs", "teacher_epochs", "teacher_maps") else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            refuse(name, f"must be a whole number ≥ {least}")
+    for name in ("lr", "ft_lr", "ft_temperature"):
+        if not getattr(settings, name) > 0:
+            refuse(name, "must be > 0")
+    for name in ("distill", "ft_distill"):
+        if not 0 <= getattr(settings, name) <= 1:
+            refuse(name, "is a weight λ of the soft targets: it must lie in 0…1")
+    if not 0 <= settings.dropout < 1:
+        refuse("dropout", "must lie in 0 ≤ p < 1")
+    for name in ("weight_decay", "noise", "l2"):
+        if not getattr(settings, name) >= 0:
+            refuse(name, "must be ≥ 0")
+    if not settings.target_counts or not all(t > 0 for t in settings.target_counts):
+        refuse("target_counts", "give at least one activity target, each > 0 (hidden counts a tick, e.g. "
+                                "(4.0, 8.0, 16.0)); validation picks among them")
+    return settings
+
+
 def with_vectors(settings: XyloSettings, vocab) -> XyloSettings:
     """``settings`` with ``vectors`` loaded for ``vocab`` (a :class:`rnn2snn.data.Vocabulary`) from
     ``settings.vector_source`` (unchanged without one). Needs the ``[vectors]`` extra."""
@@ -150,8 +180,14 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
     ``start``: called with the fresh :class:`RateXylo` before it trains, to set its weights (a
     user's model: :mod:`rnn2snn.targets.xylo.start`); None: the random start.
     """
+    check_settings(settings)
     check_run_sizes(chip, n_inputs=CHAIN_INPUTS, hidden=settings.hidden, n_classes=len(classes),
                     members=settings.members, fanout=settings.fanout, hidden_param="settings.hidden")
+    for name, data in (("fit", fit), ("val", val), ("test", test)):
+        if data is not None and len(data.labels) and int(np.asarray(data.tokens).max()) >= n_tokens:
+            raise ParameterError("n_tokens", f"n_tokens={n_tokens}: {name} holds token id "
+                                             f"{int(np.asarray(data.tokens).max())}; ids must lie in "
+                                             f"0…{n_tokens - 1} (n_tokens is the vocabulary's size)")
     say = log or (lambda *a, **k: None)
     dyn = settings.dynamics
     stages: list[XyloStage] = []

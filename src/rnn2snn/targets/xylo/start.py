@@ -11,7 +11,8 @@ Carried over (hidden activities scaled by ``a = min(1, 8 / p99.9)`` of the model
 activities on the fit set, so they start below the 31-spike cap; the rate model is
 positively homogeneous below it):
 
-* ``W_hh`` → the recurrent weights (the chain's layer is dense, every pair kept);
+* ``W_hh`` → the recurrent weights (the chain's layer is dense, every pair kept, unless
+  ``settings.members`` > 1 makes it block-diagonal: the result's ``start`` says what is dropped);
   ``b_ih + b_hh`` → the hidden biases (× a).
 * the input path → the off-chip encoder and the input weights. The chip reads 16 channels
   of 0..15 events, so the user's input must pass through 16 non-negative channels:
