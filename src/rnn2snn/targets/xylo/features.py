@@ -32,9 +32,9 @@ from torch import nn
 
 from rnn2snn.errors import HardwareLimitError
 from rnn2snn.targets.xylo.chips import XyloChip, get_chip
-from rnn2snn.targets.xylo.convert import FloatXylo, Scales, XyloDynamics, _int8, choose_scales
+from rnn2snn.targets.xylo.convert import FloatXylo, Scales, XyloDynamics, _int8
 from rnn2snn.targets.xylo.limits import CHAIN_INPUTS, check_run_sizes
-from rnn2snn.targets.xylo.method import ScaleTrial, XyloConversion, XyloSettings, XyloStage, check_settings
+from rnn2snn.targets.xylo.method import XyloConversion, XyloSettings, XyloStage, check_settings, search_scales
 from rnn2snn.targets.xylo.neuron import MAX_INPUT_COUNT, STATE_MAX
 from rnn2snn.targets.xylo.simulate import classify, simulate
 from rnn2snn.targets.xylo.spec import XyloSpec, encode_features, validate
@@ -48,6 +48,7 @@ from rnn2snn.targets.xylo.train import (
     chip_forward,
     member_loss,
     member_mask,
+    members_output,
     rate_accuracy,
     rate_ticks,
     state_ranges,
@@ -190,9 +191,7 @@ class RateFeatureXylo(nn.Module):
         out, seen = rate_ticks(x_all[:, :, None].expand(-1, -1, k, -1), self.w_in * self.in_mask,
                                self.w_rec * self.rec_mask, self.bias, self.w_out * self.out_mask[:, None],
                                self.dynamics, lengths, self.members, ranges)
-        if each:
-            return out
-        return (out.sum(0), seen) if ranges else out.sum(0)
+        return members_output(out, seen, each)
 
     def export(self) -> FloatXylo:
         """The float network (masked weights) in :func:`~rnn2snn.targets.xylo.convert.choose_scales`' form."""
@@ -532,18 +531,14 @@ def convert_features_for_xylo(
     )
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
-    ranges = state_ranges(rate, fit)
-    trials, best = [], None
-    for target in settings.target_counts:
-        scales = choose_scales(rate.export(), ranges, target)
-        spec = features_to_spec(rate, scales, chip_.name, tuple(classes))
-        accuracy = feature_chip_accuracy(spec, val, dyn.tail_ticks)
+    def scored(spec, scales):  # accuracy, ties broken by the cross-entropy
         score = feature_chip_score(spec, val, dyn.tail_ticks, scales.out_scale)
-        trials.append(ScaleTrial(target, accuracy, scales))
-        say(f"  target {target}: {scales}  spiking val {accuracy:.4f} (score {score:.6f})")
-        if best is None or score > best[0]:  # accuracy, ties broken by the cross-entropy
-            best = (score, target, scales, spec)
-    _, target, scales, spec = best
+        return score, feature_chip_accuracy(spec, val, dyn.tail_ticks), f" (score {score:.6f})"
+
+    ranges = state_ranges(rate, fit)
+    trials, target, scales, spec = search_scales(
+        rate.export(), ranges, settings.target_counts,
+        lambda scales: features_to_spec(rate, scales, chip_.name, tuple(classes)), scored, say)
     quant = quantised_rate(spec, rate, scales.out_scale)
     measure("quantised", lambda d: rate_accuracy(quant, d))
     measure("spiking_before_finetune", lambda d: feature_chip_accuracy(spec, d, dyn.tail_ticks))
@@ -567,7 +562,7 @@ def convert_features_for_xylo(
         stages=tuple(stages),
         scales=scales,
         target_counts=target,
-        trials=tuple(trials),
+        trials=trials,
         float_ranges=ranges,
         float_history=tuple(fit_float.history),
         finetune_history=tuple(fit_chip.history),

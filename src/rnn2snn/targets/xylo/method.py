@@ -225,18 +225,14 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
                            temperature=settings.ft_temperature)
     measure("float", lambda d: rate_accuracy(rate, d), time.perf_counter() - t0, fit_float.best_epoch)
 
-    ranges = state_ranges(rate, fit)
-    trials = []
-    best = None
-    for target in settings.target_counts:
-        scales = choose_scales(rate.export(), ranges, target)
-        spec = to_spec(rate.export(), scales, chip, tuple(classes))
+    def scored(spec, scales):
         accuracy = chip_accuracy(spec, val, dyn.tail_ticks)
-        trials.append(ScaleTrial(target, accuracy, scales))
-        say(f"  target {target}: {scales}  spiking val {accuracy:.4f}")
-        if best is None or accuracy > best[0]:
-            best = (accuracy, target, scales, spec)
-    _, target, scales, spec = best
+        return accuracy, accuracy, ""
+
+    ranges = state_ranges(rate, fit)
+    trials, target, scales, spec = search_scales(
+        rate.export(), ranges, settings.target_counts,
+        lambda scales: to_spec(rate.export(), scales, chip, tuple(classes)), scored, say)
     quant = rate_from_spec(spec, dyn, scales.out_scale)
     measure("quantised", lambda d: rate_accuracy(quant, d))
     measure("spiking_before_finetune", lambda d: chip_accuracy(spec, d, dyn.tail_ticks))
@@ -253,8 +249,27 @@ def convert_for_xylo(fit, val, test, n_tokens: int, classes: tuple[str, ...], ch
             fit_chip.best_epoch)
     return XyloConversion(spec=spec, settings=settings, stages=tuple(stages), scales=scales,
                           target_counts=target,
-                          trials=tuple(trials), float_ranges=ranges, float_history=tuple(fit_float.history),
+                          trials=trials, float_ranges=ranges, float_history=tuple(fit_float.history),
                           finetune_history=tuple(fit_chip.history), teacher=teacher_row)
+
+
+def search_scales(net, ranges: StateRange, targets, make_spec, score, say):
+    """Each activity target's scales and spec (``make_spec(scales)``), scored on validation; the best kept.
+
+    ``score(spec, scales)`` → (key to maximise, spiking accuracy, a note for the log). Both
+    chains (tokens, features) choose the activity scale here; the first of equal keys wins.
+    Returns (the trials, and the chosen target, scales and spec).
+    """
+    trials, best = [], None
+    for target in targets:
+        scales = choose_scales(net, ranges, target)
+        spec = make_spec(scales)
+        key, accuracy, note = score(spec, scales)
+        trials.append(ScaleTrial(target, accuracy, scales))
+        say(f"  target {target}: {scales}  spiking val {accuracy:.4f}{note}")
+        if best is None or key > best[0]:
+            best = (key, target, scales, spec)
+    return (tuple(trials), *best[1:])
 
 
 def _train_teacher(fit, val, n_tokens: int, n_classes: int, settings: XyloSettings):

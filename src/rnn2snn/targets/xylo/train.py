@@ -165,9 +165,7 @@ class RateXylo(nn.Module):
         out, seen = rate_ticks(x_all, self.w_in * self.in_mask, self.w_rec * self.rec_mask, self.bias,
                                self.w_out * self.out_mask[:, None], self.dynamics, lengths, self.members,
                                ranges)
-        if each:
-            return out
-        return (out.sum(0), seen) if ranges else out.sum(0)
+        return members_output(out, seen, each)
 
     def export(self) -> FloatXylo:
         def arr(p):
@@ -235,6 +233,14 @@ def rate_ticks(x_all: torch.Tensor, w_in: torch.Tensor, w_rec: torch.Tensor, bia
     if not ranges:
         return out, None
     return out, {key: torch.cat(values) for key, values in seen.items()}
+
+
+def members_output(out: torch.Tensor, seen: dict | None, each: bool):
+    """What a rate model's ``forward`` returns from :func:`rate_ticks`: each member's logits
+    (``each``), else their sum, with the states seen when they were recorded."""
+    if each:
+        return out
+    return out.sum(0) if seen is None else (out.sum(0), seen)
 
 
 def state_ranges(model: RateXylo, data, batch_size: int = 256) -> StateRange:
